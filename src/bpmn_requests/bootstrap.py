@@ -1,0 +1,119 @@
+"""Composition root: builds the engine, store, registry and ports from Settings. Nothing at import time."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from .config import Settings
+from .domain.clock import SystemClock
+from .domain.ports import Clock, PepMatch, ScreeningResult
+from .engine.runner import Engine
+from .service_tasks import build_registry
+from .service_tasks.registry import ServiceSettings
+from .store.database import is_postgres, make_engine, make_session_factory
+from .store.unit_of_work import SqlUnitOfWork
+from .usecases.context import Services
+from .usecases.ports import Deployment
+
+
+class LazyScreener:
+    """Loads the sanctions list on first use: commands that never screen start fast."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._screener: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._screener is None:
+                from .service_tasks.kyc.sanctions import SdnScreener
+                self._screener = SdnScreener.from_directory(self._settings.sanctions_dir,
+                                                            threshold=self._settings.sanctions_threshold)
+            return self._screener
+
+    def screen(self, names: list[tuple[str, str]]) -> ScreeningResult:
+        return self._get().screen(names)  # type: ignore[no-any-return]
+
+
+class LazyPepList:
+    def __init__(self) -> None:
+        self._peps: Any = None
+
+    def screen(self, names: list[tuple[str, str]]) -> list[PepMatch]:
+        if self._peps is None:
+            from .service_tasks.kyc.pep import SyntheticPepList
+            self._peps = SyntheticPepList()
+        return self._peps.screen(names)  # type: ignore[no-any-return]
+
+
+@dataclass
+class System:
+    settings: Settings
+    db: DbEngine
+    services: Services
+
+    def dispose(self) -> None:
+        self.db.dispose()
+
+
+def service_settings(settings: Settings) -> ServiceSettings:
+    return ServiceSettings(
+        sanctions_threshold=settings.sanctions_threshold,
+        sanctions_review_threshold=settings.sanctions_threshold,
+        sanctions_block_threshold=settings.sanctions_block_threshold,
+        payment_auto_apply_confidence=settings.payment_auto_apply_confidence,
+        write_off_tolerance=settings.write_off_tolerance,
+        smtp_configured=bool(settings.smtp_host))
+
+
+def build_system(settings: Settings | None = None, *, clock: Clock | None = None,
+                 screener: Any = None, peps: Any = None, engine: Engine | None = None) -> System:
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    db = make_engine(settings.database_url)
+    factory = make_session_factory(db)
+    lock_rows = is_postgres(db)
+    deployments: dict[int, Deployment] = {}
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(factory, clock.now, lock_rows=lock_rows, deployment_cache=deployments)
+
+    services = Services(engine=engine or Engine(), registry=build_registry(),
+                        screener=screener or LazyScreener(settings), peps=peps or LazyPepList(),
+                        clock=clock, uow=uow, settings=service_settings(settings))  # type: ignore[arg-type]
+    return System(settings, db, services)
+
+
+def initialize(system: System, *, demo: bool = False, deployed_by: str = "admin") -> dict[str, Any]:
+    """Create or upgrade the schema, deploy processes/ and forms/, and with `demo` load the demo data."""
+    from .store.demo_data import demo_finance_facts
+    from .store.finance_sql import load_finance_facts
+    from .store.schema import upgrade
+    from .usecases.accounts import DEMO_PASSWORD, DEMO_USERS, add_user
+    from .usecases.deploy import collect_files, deploy
+
+    upgrade(system.db)
+    services = system.services
+    report: dict[str, Any] = {"database": system.db.url.render_as_string(hide_password=True)}
+    if demo:
+        with services.uow() as uow:
+            if uow.users.get("alice") is None:
+                for username, name, groups in DEMO_USERS:
+                    add_user(uow, username, name, groups, DEMO_PASSWORD, deployed_by)
+                assert uow.session is not None
+                load_finance_facts(uow.session, demo_finance_facts(services.clock.today()))
+                uow.audit.record(deployed_by, "demo.loaded", "demo", None, {"users": len(DEMO_USERS)})
+                uow.commit()
+                report["demo"] = "loaded"
+            else:
+                report["demo"] = "already loaded"
+    files = collect_files(system.settings.processes_dir, system.settings.forms_dir)
+    deployed = deploy(files, deployed_by, services)
+    report["deployment"] = deployed.deployment_id
+    report["deployed"] = "new version" if deployed.changed else "unchanged"
+    return report

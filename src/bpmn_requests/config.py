@@ -1,0 +1,108 @@
+"""Settings: every environment variable, its default, validated at start-up.
+
+Each setting is read from `BPMN_REQUESTS_<NAME>`. An unknown `BPMN_REQUESTS_` variable is an error,
+so a typo never silently falls back to a default. `.env.example` lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+PREFIX = "BPMN_REQUESTS_"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a decimal number") from None
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{text!r} is not a boolean (true/false)")
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("sqlite://", "postgresql", "postgres://")):
+        raise ValueError(f"{text!r} is not a sqlite:// or postgresql:// URL")
+    return text.replace("postgres://", "postgresql+psycopg://", 1).replace(
+        "postgresql://", "postgresql+psycopg://", 1)
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{value} is not between 0 and 1")
+    return value
+
+
+def _score(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 100:
+        raise ValueError(f"{value} is not a score between 0 and 100")
+    return value
+
+
+def _setting(default: Any, parse: Callable[[str], Any], help: str) -> Any:
+    return field(default=default, metadata={"parse": parse, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting("sqlite:///instance/bpmn-requests.db", _url,
+                                 "SQLAlchemy URL: sqlite:///path or postgresql://user@host/db")
+    processes_dir: Path = _setting(Path("processes"), Path, "diagrams and decision tables to deploy")
+    forms_dir: Path = _setting(Path("forms"), Path, "Camunda Forms to deploy")
+    sanctions_dir: Path = _setting(Path("data/sanctions"), Path,
+                                   "folder with OFAC SDN list files sdn.csv and alt.csv (published CSV format)")
+    sanctions_threshold: float = _setting(88.0, _score, "sanctions candidates scoring at least this are reported")
+    sanctions_block_threshold: float = _setting(99.0, _score, "exact sanctions matches at least this block")
+    payment_auto_apply_confidence: float = _setting(0.9, _probability,
+                                                    "payment matches at least this confident apply automatically")
+    write_off_tolerance: Decimal = _setting(Decimal("250.00"), _decimal,
+                                            "small balances up to this are written off without review")
+    smtp_host: str = _setting("", str, "SMTP server for customer messages; empty keeps them in the outbox")
+    smtp_port: int = _setting(25, int, "SMTP port")
+    smtp_sender: str = _setting("requests@example.com", str, "From address of customer messages")
+    log_level: str = _setting("INFO", str, "DEBUG, INFO, WARNING or ERROR")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read and check every setting; refuse unknown or malformed ones naming the variable."""
+        env = os.environ if environ is None else environ
+        known = {f.name.upper(): f for f in fields(cls)}
+        unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX):] not in known)
+        if unknown:
+            raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(PREFIX + k for k in known)})")
+        values: dict[str, Any] = {}
+        for name, spec in known.items():
+            raw = env.get(PREFIX + name)
+            if raw is None:
+                continue
+            try:
+                values[spec.name] = spec.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{PREFIX}{name}: {exc}") from None
+        values.update(overrides)
+        settings = cls(**values)
+        if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(f"{PREFIX}LOG_LEVEL: {settings.log_level!r} is not a log level")
+        return settings
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, help) for every setting: the source of .env.example."""
+        return [(PREFIX + f.name.upper(), str(f.default), f.metadata["help"]) for f in fields(cls)]

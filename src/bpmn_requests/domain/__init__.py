@@ -1,0 +1,1 @@
+"""The business: request record, statuses, money, approval policy, ledger rules, audit chain (stdlib only)."""

@@ -1,0 +1,173 @@
+"""One reader of BPMN extension attributes for every dialect we run.
+
+Camunda 7 (`camunda:`), Camunda 8 (`zeebe:`) and SpiffArena (`spiffworkflow:`) say the same things in
+different words: which service task to call with which inputs, which form a user task shows, who may do
+it, when it is due, and free-form properties. This module reads them into one `ElementFacts` per element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "zeebe": ZEEBE_NS, "spiffworkflow": SPIFF_NS}
+
+FLOW_NODE_TAGS = frozenset({
+    "task", "userTask", "serviceTask", "scriptTask", "businessRuleTask", "manualTask", "sendTask",
+    "receiveTask", "callActivity", "subProcess", "transaction", "startEvent", "endEvent",
+    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway",
+    "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+})
+
+
+@dataclass(frozen=True)
+class ElementFacts:
+    element_id: str
+    tag: str
+    name: str
+    process_id: str
+    line: int
+    topic: str | None = None
+    inputs: tuple[tuple[str, str], ...] = ()  # (name, raw value): literal or expression
+    outputs: tuple[tuple[str, str], ...] = ()
+    form_id: str | None = None
+    candidate_groups: tuple[str, ...] = ()
+    assignee: str | None = None
+    due_date: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    async_before: bool = False
+    dialect: str = "bpmn"
+
+    def prop(self, name: str) -> str | None:
+        return self.properties.get(name)
+
+    @property
+    def is_proposal(self) -> bool:
+        return self.properties.get("proposal", "").lower() == "true"
+
+    @property
+    def is_approval(self) -> bool:
+        return self.properties.get("approval", "").lower() == "true"
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _camunda(node: etree._Element) -> dict[str, object]:
+    c = f"{{{CAMUNDA_NS}}}"
+    facts: dict[str, object] = {}
+    if node.get(c + "topic"):
+        facts["topic"] = node.get(c + "topic")
+    form_key = node.get(c + "formKey") or ""
+    if node.get(c + "formRef"):
+        facts["form_id"] = node.get(c + "formRef")
+    elif form_key.startswith("camunda-forms:"):
+        facts["form_id"] = form_key.rsplit("/", 1)[-1].removesuffix(".form").split(":")[-1]
+    if node.get(c + "candidateGroups"):
+        facts["candidate_groups"] = _split(node.get(c + "candidateGroups"))
+    if node.get(c + "assignee"):
+        facts["assignee"] = node.get(c + "assignee")
+    if node.get(c + "dueDate"):
+        facts["due_date"] = node.get(c + "dueDate")
+    if node.get(c + "asyncBefore") == "true":
+        facts["async_before"] = True
+    inputs = [(p.get("name", ""), (p.text or "").strip())
+              for p in node.xpath("./bpmn:extensionElements/camunda:inputOutput/camunda:inputParameter",
+                                  namespaces=NS)]
+    outputs = [(p.get("name", ""), (p.text or "").strip())
+               for p in node.xpath("./bpmn:extensionElements/camunda:inputOutput/camunda:outputParameter",
+                                   namespaces=NS)]
+    if inputs:
+        facts["inputs"] = tuple(inputs)
+    if outputs:
+        facts["outputs"] = tuple(outputs)
+    props = {p.get("name", ""): p.get("value", "")
+             for p in node.xpath("./bpmn:extensionElements/camunda:properties/camunda:property", namespaces=NS)}
+    if props:
+        facts["properties"] = props
+    return facts
+
+
+def _zeebe(node: etree._Element) -> dict[str, object]:
+    facts: dict[str, object] = {}
+    ext = "./bpmn:extensionElements/zeebe:"
+    for td in node.xpath(ext + "taskDefinition", namespaces=NS):
+        facts["topic"] = td.get("type")
+    for fd in node.xpath(ext + "formDefinition", namespaces=NS):
+        facts["form_id"] = fd.get("formId") or fd.get("formKey")
+    for ad in node.xpath(ext + "assignmentDefinition", namespaces=NS):
+        if ad.get("candidateGroups"):
+            facts["candidate_groups"] = _split(ad.get("candidateGroups"))
+        if ad.get("assignee"):
+            facts["assignee"] = ad.get("assignee")
+    for ts in node.xpath(ext + "taskSchedule", namespaces=NS):
+        if ts.get("dueDate"):
+            facts["due_date"] = ts.get("dueDate")
+    inputs = [(m.get("target", ""), m.get("source", "")) for m in node.xpath(ext + "ioMapping/zeebe:input", namespaces=NS)]
+    outputs = [(m.get("target", ""), m.get("source", "")) for m in node.xpath(ext + "ioMapping/zeebe:output", namespaces=NS)]
+    if inputs:
+        facts["inputs"] = tuple(inputs)
+    if outputs:
+        facts["outputs"] = tuple(outputs)
+    props = {p.get("name", ""): p.get("value", "") for p in node.xpath(ext + "properties/zeebe:property", namespaces=NS)}
+    if props:
+        facts["properties"] = props
+    return facts
+
+
+def _spiff(node: etree._Element) -> dict[str, object]:
+    facts: dict[str, object] = {}
+    ext = "./bpmn:extensionElements/spiffworkflow:"
+    for op in node.xpath(ext + "serviceTaskOperator", namespaces=NS):
+        facts["topic"] = op.get("id")
+        params = [(p.get("id", ""), p.get("value", ""))
+                  for p in op.xpath("./spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS)]
+        if params:
+            facts["inputs"] = tuple(params)
+    props = {p.get("name", ""): p.get("value", "") for p in node.xpath(ext + "properties/spiffworkflow:property", namespaces=NS)}
+    if "formJsonSchemaFilename" in props or "formId" in props:
+        facts["form_id"] = props.get("formId") or props["formJsonSchemaFilename"].removesuffix(".form")
+    if props:
+        facts["properties"] = props
+    return facts
+
+
+def _facts_of(node: etree._Element, process_id: str) -> ElementFacts:
+    merged: dict[str, object] = {}
+    dialect = "bpmn"
+    for name, reader in (("spiffworkflow", _spiff), ("zeebe", _zeebe), ("camunda", _camunda)):
+        found = reader(node)
+        if found:
+            dialect = name
+            merged.update(found)
+    return ElementFacts(element_id=node.get("id", ""), tag=_local(node.tag), name=node.get("name", "") or "",
+                        process_id=process_id, line=node.sourceline or 0, dialect=dialect,
+                        **merged)  # type: ignore[arg-type]
+
+
+def read_facts(root: etree._Element) -> dict[str, ElementFacts]:
+    """Facts of every flow node in every process of one definitions document, by element id."""
+    facts: dict[str, ElementFacts] = {}
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        process_id = process.get("id", "")
+        for node in process.iter():
+            if _local(node.tag) in FLOW_NODE_TAGS and node.get("id"):
+                facts[node.get("id", "")] = _facts_of(node, process_id)
+    return facts
+
+
+def process_version_tag(root: etree._Element, process_id: str) -> str | None:
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == process_id:
+            return process.get(f"{{{CAMUNDA_NS}}}versionTag") or None
+    return None

@@ -1,0 +1,1 @@
+"""KYC: data completeness, sanctions screening (OFAC SDN list) and PEP screening for the `kyc/validate` task."""
