@@ -19,7 +19,8 @@ setup: $(STAMP)
 run: setup
 	rm -f instance/demo.db instance/demo.db-wal instance/demo.db-shm
 	BPMN_REQUESTS_DATABASE_URL=$(DEMO_DB) $(BIN)/bpmn-requests init --demo
-	BPMN_REQUESTS_DATABASE_URL=$(DEMO_DB) $(BIN)/bpmn-requests demo
+	BPMN_REQUESTS_DATABASE_URL=$(DEMO_DB) $(BIN)/bpmn-requests demo --open
+	BPMN_REQUESTS_DATABASE_URL=$(DEMO_DB) $(BIN)/bpmn-requests serve
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -6,43 +6,20 @@ PostgreSQL tests skip with a message when the server is unreachable, unless BPMN
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-POSTGRES_URL = os.environ.get("BPMN_TESTS_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_SERVICES = os.environ.get("BPMN_TESTS_REQUIRE_SERVICES") == "1"
-DEMO_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def _postgres_reachable() -> str | None:
-    try:
-        import psycopg
-        with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3):
-            return None
-    except Exception as exc:  # any failure to connect means "not here"
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
-_PG_PROBLEM: list[str | None] = []
-
-
-def require_postgres() -> None:
-    if not _PG_PROBLEM:
-        _PG_PROBLEM.append(_postgres_reachable())
-    problem = _PG_PROBLEM[0]
-    if problem is None:
-        return
-    message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem})"
-    if REQUIRE_SERVICES:
-        pytest.fail(message + "; BPMN_TESTS_REQUIRE_SERVICES=1 makes it mandatory")
-    pytest.skip(message + "; start it to run the PostgreSQL tests")
+from testenv import (  # noqa: F401 - re-exported for tests that import them from here
+    DEMO_NOW,
+    POSTGRES_URL,
+    REQUIRE_SERVICES,
+    ROOT,
+    SHARED,
+    build_test_system,
+    require_postgres,
+)
 
 
 @pytest.fixture
@@ -77,18 +54,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def screener() -> object:
     from bpmn_requests.service_tasks.kyc.sanctions import SdnScreener
     return SdnScreener.from_directory(ROOT / "data" / "sanctions", threshold=88.0)
-
-
-def build_test_system(url: str, screener: object, demo: bool = True) -> object:
-    from bpmn_requests.bootstrap import build_system, initialize
-    from bpmn_requests.config import Settings
-    from bpmn_requests.domain.clock import FixedClock
-
-    settings = Settings(database_url=url, processes_dir=ROOT / "processes", forms_dir=ROOT / "forms",
-                        sanctions_dir=ROOT / "data" / "sanctions")
-    system = build_system(settings, clock=FixedClock(DEMO_NOW), screener=screener)
-    initialize(system, demo=demo)
-    return system
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import click
 from .cli_common import Context, command
 from .cli_output import console, emit_json
 from .cli_requests import audit, demo, requests_group, tasks_group
+from .cli_serve import serve
 
 
 @click.group()
@@ -76,3 +77,4 @@ main.add_command(requests_group)
 main.add_command(tasks_group)
 main.add_command(audit)
 main.add_command(demo)
+main.add_command(serve)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from .cli_output import emit_json, error_payload, one_line
 from .config import Settings, SettingsError
@@ -42,6 +43,14 @@ class Context:
         return user
 
 
+def _database_problem(ctx: Context, exc: SQLAlchemyError) -> str:
+    text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).splitlines()[0]
+    url = ctx.system.db.url.render_as_string(hide_password=True)
+    if "no such table" in text or "does not exist" in text:
+        return f"the database {url} has no schema yet: run `bpmn-requests init` ({text})"
+    return f"database error on {url}: {text}"
+
+
 def _fail(ctx: Context, exc: DomainError | SettingsError) -> None:
     if isinstance(exc, SettingsError):
         click.echo(f"error: {exc}", err=True)
@@ -64,6 +73,8 @@ def command(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(ctx, *args, **kwargs)
         except (DomainError, SettingsError) as exc:
             _fail(ctx, exc)
+        except SQLAlchemyError as exc:
+            _fail(ctx, DomainError(_database_problem(ctx, exc)))
 
     return click.option("--json", "json_output", is_flag=True, help="machine-readable output")(wrapper)
 

@@ -14,6 +14,9 @@ from rich.table import Table
 from .domain.errors import DomainError
 
 console = Console(highlight=False, soft_wrap=True)
+if not console.is_terminal:
+    # Piped output (make run, CI logs) is read in wide windows; 80 columns would fold every table.
+    console = Console(highlight=False, soft_wrap=True, width=160)
 
 
 def to_json(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import click
 
 from .cli_common import Context, command, read_json, read_json_arg
-from .cli_output import console, emit_json, table, to_json
+from .cli_output import console, emit_json, table
 from .domain.errors import ValidationFailed
 from .domain.requests import REQUEST_TYPES
 
@@ -93,7 +94,7 @@ def _print_record(view: dict[str, Any]) -> None:
     table("Postings", ["kind", "number", "amount", "invoice", "approval"],
           [[p["kind"], p["number"], p["amount"], p["invoice"], p["approval_id"]] for p in view["postings"]])
     table("History", ["#", "at", "actor", "action", "after"],
-          [[e["seq"], e["at"], e["actor"], e["action"], to_json(e["after"])[:120]] for e in view["audit"]])
+          [[e["seq"], e["at"], e["actor"], e["action"], json.dumps(e["after"], default=str)[:140]] for e in view["audit"]])
 
 
 @requests_group.command("list")
@@ -211,11 +212,13 @@ def audit_verify(ctx: Context) -> None:
 
 
 @click.command("demo")
+@click.option("--open", "leave_open", is_flag=True, help="also leave four requests waiting at different steps")
 @command
-def demo(ctx: Context) -> None:
+def demo(ctx: Context, leave_open: bool) -> None:
     """Run the eight seed cases end to end and print what happened to each."""
-    from .usecases.seed_cases import SEED_CASES, run_seed_case
-    results = [run_seed_case(case, ctx.services) for case in SEED_CASES]
+    from .usecases.seed_cases import OPEN_CASES, SEED_CASES, run_seed_case
+    cases = SEED_CASES + (OPEN_CASES if leave_open else ())
+    results = [run_seed_case(case, ctx.services) for case in cases]
     if ctx.json:
         emit_json([{"case": r.case.number, "title": r.case.title, "reference": r.reference, "status": r.status,
                     "outcome": r.outcome, "postings": r.postings, "refusals": r.refusals,

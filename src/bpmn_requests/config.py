@@ -78,6 +78,14 @@ class Settings:
     smtp_port: int = _setting(25, int, "SMTP port")
     smtp_sender: str = _setting("requests@example.com", str, "From address of customer messages")
     log_level: str = _setting("INFO", str, "DEBUG, INFO, WARNING or ERROR")
+    secret_key: str = _setting("", str, "signs sessions and CSRF tokens; set a long random value in production "
+                                        "(empty: a random key per start, sessions end on restart)")
+    session_minutes: int = _setting(60, int, "idle minutes before a signed-in session expires")
+    cookie_secure: bool = _setting(False, _bool, "send cookies over HTTPS only (true behind TLS)")
+    upload_dir: Path = _setting(Path("instance/uploads"), Path, "where attachments are stored")
+    max_upload_bytes: int = _setting(10 * 1024 * 1024, int, "largest attachment accepted, in bytes")
+    host: str = _setting("127.0.0.1", str, "address `bpmn-requests serve` listens on")
+    port: int = _setting(5000, int, "port `bpmn-requests serve` listens on")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -63,6 +63,14 @@ class StepDone:
     tag: str
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Per process id: the elements completed and those active now (for drawing where a request stands)."""
+
+    completed: dict[str, set[str]]
+    active: dict[str, set[str]]
+
+
 @dataclass
 class Snapshot:
     state: str
@@ -121,6 +129,21 @@ class Engine:
     def waiting(self, bundle: ProcessBundle, process_id: str, state: str) -> list[WaitingTask]:
         workflow = self._restore(bundle, process_id, state)
         return self._waiting(bundle, workflow)
+
+    def progress(self, bundle: ProcessBundle, process_id: str, state: str) -> Progress:
+        workflow = self._restore(bundle, process_id, state)
+        completed: dict[str, set[str]] = {}
+        active: dict[str, set[str]] = {}
+        for task in self._all_tasks(workflow):
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if not element:
+                continue
+            pid = _process_id(task)
+            if task.state == TaskState.COMPLETED:
+                completed.setdefault(pid, set()).add(element)
+            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                active.setdefault(pid, set()).add(element)
+        return Progress(completed, active)
 
     def data(self, bundle: ProcessBundle, process_id: str, state: str) -> dict[str, Any]:
         workflow = self._restore(bundle, process_id, state)

@@ -17,6 +17,7 @@ from typing import Any
 from ..domain.audit import GENESIS, AuditEvent, event_hash
 from ..domain.errors import Conflict, NotFound
 from ..domain.finance import FinanceGateway
+from ..domain.notes import Attachment, Note
 from ..domain.ports import OutboxMessage
 from ..domain.requests import RequestRecord
 from ..domain.users import User
@@ -35,6 +36,8 @@ class MemoryState:
     deployments: list[Deployment] = field(default_factory=list)
     users: dict[str, tuple[User, str | None]] = field(default_factory=dict)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    attachments: dict[str, Attachment] = field(default_factory=dict)
     counter: int = 100000
 
 
@@ -192,6 +195,10 @@ class MemoryUsers:
     def all(self) -> list[User]:
         return [u for u, _ in self.s.users.values()]
 
+    def password_hash(self, username: str) -> str | None:
+        found = self.s.users.get(username)
+        return found[1] if found else None
+
 
 class MemoryOutbox:
     def __init__(self, state: MemoryState):
@@ -205,6 +212,35 @@ class MemoryOutbox:
 
     def for_request(self, request_reference: str) -> list[OutboxMessage]:
         return [m for m in self.s.outbox.values() if m.request_reference == request_reference]
+
+
+class MemoryNotes:
+    def __init__(self, state: MemoryState):
+        self.s = state
+
+    def add(self, reference: str, author: str, visibility: str, body: str, at: datetime) -> Note:
+        note = Note(len(self.s.notes) + 1, reference, author, visibility, body, at)
+        self.s.notes.append(note)
+        return note
+
+    def for_request(self, reference: str) -> list[Note]:
+        return [n for n in self.s.notes if n.request_reference == reference]
+
+
+class MemoryAttachments:
+    def __init__(self, state: MemoryState):
+        self.s = state
+
+    def add(self, attachment: Attachment) -> None:
+        self.s.attachments[attachment.id] = attachment
+
+    def get(self, attachment_id: str) -> Attachment:
+        if attachment_id not in self.s.attachments:
+            raise NotFound(f"no attachment {attachment_id}")
+        return self.s.attachments[attachment_id]
+
+    def for_request(self, reference: str) -> list[Attachment]:
+        return [a for a in self.s.attachments.values() if a.request_reference == reference]
 
 
 class MemoryUnitOfWork:
@@ -226,6 +262,8 @@ class MemoryUnitOfWork:
         self.deployments = MemoryDeployments(self.state, self._now)
         self.users = MemoryUsers(self.state)
         self.outbox = MemoryOutbox(self.state)
+        self.notes = MemoryNotes(self.state)
+        self.attachments = MemoryAttachments(self.state)
         self.finance = self.state.finance
         return self
 

@@ -185,3 +185,26 @@ outbox = Table(
     Column("last_error", Text),
     UniqueConstraint("key", name="uq_outbox_key"),
 )
+
+request_notes = Table(
+    "request_notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_reference", String(30), ForeignKey("requests.reference"), nullable=False, index=True),
+    Column("author", String(80), nullable=False),
+    Column("visibility", String(10), nullable=False),  # internal | customer
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+attachments = Table(
+    "attachments", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("request_reference", String(30), ForeignKey("requests.reference"), nullable=False, index=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(80), nullable=False),
+    Column("visibility", String(10), nullable=False),  # internal | customer
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -22,6 +22,7 @@ from .repositories import (
     SqlTaskRepository,
     SqlUserRepository,
 )
+from .notes_repo import SqlAttachments, SqlNotes
 from .request_repo import SqlRequestRepository
 
 
@@ -45,6 +46,8 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(session, self._now)
         self.finance = SqlFinanceGateway(session)
         self.outbox = SqlOutbox(session)
+        self.notes = SqlNotes(session)
+        self.attachments = SqlAttachments(session)
         return self
 
     def __exit__(self, *args: Any) -> None:

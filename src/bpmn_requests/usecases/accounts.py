@@ -50,3 +50,13 @@ def add_user(uow: UnitOfWork, username: str, full_name: str, groups: tuple[str, 
     uow.users.add(user, hash_password(password))
     uow.audit.record(actor, "user.created", f"user:{username}", None, {"groups": sorted(groups)})
     return user
+
+
+def authenticate(username: str, password: str, uow: UnitOfWork) -> User | None:
+    """The active user with this password, or None (same answer for unknown user and wrong password)."""
+    user = uow.users.get(username)
+    stored = uow.users.password_hash(username) if user is not None else None
+    if user is None or not user.active or not password_matches(stored, password):
+        _hasher.hash(password) if user is None else None  # same cost either way: no user enumeration by timing
+        return None
+    return user

@@ -92,3 +92,22 @@ def list_requests(services: Services, *, status: str | None = None, type: str | 
         return [jsonable({"reference": r.reference, "type": r.type, "status": r.status, "customer_id": r.customer_id,
                           "priority": r.priority, "submitted_at": r.submitted_at, "outcome": r.outcome,
                           "team": (r.classification or {}).get("team")}) for r in records]
+
+
+def request_progress(reference: str, services: Services) -> dict[str, Any]:
+    """Where a request stands: per process, its diagram file and the elements completed and active."""
+    with services.uow() as uow:
+        instance = uow.instances.for_request(reference)
+        deployment = uow.deployments.get(instance.deployment_id)
+    bundle = services.bundle(deployment)
+    progress = services.engine.progress(bundle, instance.process_id, instance.state)
+    processes = []
+    others = (set(progress.completed) | set(progress.active)) - {instance.process_id}
+    for pid in [instance.process_id, *sorted(others)]:
+        source = bundle.sources.get(pid)
+        if source is None or source not in deployment.files:
+            continue
+        processes.append({"process_id": pid, "file": source, "diagram": deployment.files[source],
+                          "completed": sorted(progress.completed.get(pid, set())),
+                          "active": sorted(progress.active.get(pid, set()))})
+    return {"reference": reference, "deployment": deployment.id, "processes": processes}

@@ -161,3 +161,25 @@ def run_seed_case(case: SeedCase, services: Services) -> CaseResult:
     result.postings = record["postings"]
     result.approvals = record["approvals"]
     return result
+
+
+# Requests `demo --open` leaves waiting, so the inbox and the portal have work to show.
+OPEN_CASES: tuple[SeedCase, ...] = (
+    SeedCase(9, "Tailspin disputes INV-1005 again: waiting for billing", "alice",
+             {"type": "billing_dispute", "customer_id": "C-1005", "invoice_numbers": ["INV-1005"],
+              "description": "Freight charged twice on INV-1005.", "channel": "email"}, ()),
+    SeedCase(10, "Fabrikam disputes INV-1013: waiting for approval", "alice",
+             {"type": "billing_dispute", "customer_id": "C-1003", "invoice_numbers": ["INV-1013"],
+              "description": "INV-1013 misses the agreed 5% discount.", "channel": "phone"},
+             (Work("Task_Investigate", "bob", _investigation("5928.00")),)),
+    SeedCase(11, "Northwind asks for a $120 goodwill refund: waiting for the customer's answer", "alice",
+             {"type": "credit_adjustment", "customer_id": "C-1001", "invoice_numbers": ["INV-1001"],
+              "adjustment_kind": "refund", "disputed_amount": "120.00",
+              "description": "Late delivery of the second batch; asks for a goodwill refund."},
+             (Work("Task_ReviewAdjustment", "bob", {"decision": "adjust", "adjustment_amount": "120.00",
+                                                    "reason_code": "goodwill",
+                                                    "note": "Delivery was five days late."}),)),
+    SeedCase(12, "Hannah Meyer asks for credit: waiting for compliance", "alice",
+             {"type": "credit_onboarding", "customer_id": "C-1009", "requested_limit": "3000.00",
+              "description": "Private customer asks for a small credit line."}, ()),
+)
