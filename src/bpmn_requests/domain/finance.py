@@ -118,6 +118,23 @@ class Posting:
     installments: tuple[tuple[date, Decimal], ...] = ()
 
 
+def billed_amount(invoice: Invoice, postings: list[Posting]) -> Decimal:
+    """What the invoice bills now: its amount less credit memos plus debit memos on it.
+
+    A second correction of the same invoice starts from here, never from the original amount, so a
+    reopened dispute does not credit the first difference twice.
+    """
+    total = invoice.amount
+    for posting in postings:
+        if posting.invoice_number != invoice.number:
+            continue
+        if posting.kind == "credit_memo":
+            total -= posting.amount
+        elif posting.kind == "debit_memo":
+            total += posting.amount
+    return total
+
+
 @dataclass(frozen=True)
 class Reconciliation:
     open_items_total: Decimal
@@ -141,4 +158,7 @@ class FinanceGateway(Protocol):
         """Book once per idempotency key; a repeat returns the first posting unchanged."""
         ...
     def postings_for(self, request_reference: str) -> list[Posting]: ...
+    def postings_on(self, invoice_number: str) -> list[Posting]:
+        """Every posting that names this invoice, oldest first."""
+        ...
     def reconcile(self) -> Reconciliation: ...

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.errors import ServiceTaskError, ValidationFailed
-from ..domain.finance import Customer, FinanceGateway, Invoice
+from ..domain.finance import Customer, FinanceGateway, Invoice, billed_amount
 from ..domain.money import parse_amount
 from .registry import Param, ServiceContext, ServiceTaskDefinition
 
@@ -110,9 +110,11 @@ def lookup_invoices(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, An
     summaries = [_summary(invoice, today) for invoice in found]
     ctx.record.details["invoices"] = [_jsonable(s, i.currency) for s, i in zip(summaries, found, strict=True)]
     first = found[0] if found else None
+    billed = billed_amount(first, ctx.finance.postings_on(first.number)) if first else Decimal("0.00")
     return {
         "invoice_number": first.number if first else None,
-        "invoice_amount": first.amount if first else Decimal("0.00"),
+        "invoice_amount": billed,
+        "invoice_original_amount": first.amount if first else Decimal("0.00"),
         "invoice_open_amount": first.open_amount if first else Decimal("0.00"),
         "invoices": summaries,
         "invoice_open_total": sum((i.open_amount for i in found), Decimal("0.00")),
@@ -130,7 +132,9 @@ DEFINITION = ServiceTaskDefinition(
     ),
     outputs=(
         Param("invoice_number", "string", "The first invoice, or None when none was found."),
-        Param("invoice_amount", "decimal", "The first invoice's amount."),
+        Param("invoice_amount", "decimal", "What the first invoice bills now (amount less credit memos "
+                                           "plus debit memos)."),
+        Param("invoice_original_amount", "decimal", "The first invoice's amount as issued."),
         Param("invoice_open_amount", "decimal", "The first invoice's open amount."),
         Param("invoices", "list", "Each invoice: number, amount, open_amount, due_on, days_past_due, status."),
         Param("invoice_open_total", "decimal", "The open amount of all the invoices found."),

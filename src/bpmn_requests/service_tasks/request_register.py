@@ -66,7 +66,17 @@ def _amount_at_stake(ctx: ServiceContext, customer: Customer) -> Decimal:
     }.get(ctx.record.type)
     if stated is not None:
         return Decimal(str(stated))
-    return payments if ctx.record.type == "payment_issue" else invoices
+    if ctx.record.type == "payment_issue":
+        return payments
+    if ctx.record.type == "debt_restructuring" and not details.get("invoice_numbers"):
+        # No invoices named: the plan covers everything overdue, as invoice/lookup will find it.
+        today = ctx.clock.today()
+        invoices = sum((i.open_amount for i in ctx.finance.open_invoices(customer.id) if i.due_on < today),
+                       Decimal("0.00"))
+    if ctx.record.type == "debt_restructuring" and invoices <= 0:
+        raise ServiceTaskError(f"invoice_numbers: {customer.id} has no overdue open invoices to restructure",
+                               error_code="nothing_to_restructure", field="invoice_numbers")
+    return invoices
 
 
 def register(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:

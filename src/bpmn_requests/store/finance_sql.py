@@ -49,9 +49,13 @@ class SqlFinanceGateway:
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        # Customers read in this transaction: one engine run asks for the same customer in several service
+        # tasks. Locked reads refresh an entry; a credit-limit change drops it.
+        self._customers: dict[str, Customer] = {}
 
     def customer(self, customer_id: str) -> Customer | None:
-        return self._customer(customer_id, lock=False)
+        cached = self._customers.get(customer_id)
+        return cached if cached is not None else self._customer(customer_id, lock=False)
 
     def invoice(self, number: str) -> Invoice | None:
         return self._invoice(number, lock=False)
@@ -97,6 +101,10 @@ class SqlFinanceGateway:
         query = select(postings).where(postings.c.request_reference == request_reference).order_by(postings.c.id)
         return [self._posting_from(row) for row in self._session.execute(query)]
 
+    def postings_on(self, invoice_number: str) -> list[Posting]:
+        query = select(postings).where(postings.c.invoice_number == invoice_number).order_by(postings.c.id)
+        return [self._posting_from(row) for row in self._session.execute(query)]
+
     def reconcile(self) -> Reconciliation:
         return Reconciliation(open_items_total=_sum_cents(self._session, invoices.c.open_amount),
                               control_total=self.account_balance(ledger.RECEIVABLES))
@@ -126,8 +134,10 @@ class SqlFinanceGateway:
         people = self._session.execute(
             select(customer_people).where(customer_people.c.customer_id == customer_id)
             .order_by(customer_people.c.id))
-        return _customer_from(row, tuple(Person(p.name, p.date_of_birth, p.country, p.ownership, p.role)
-                                         for p in people))
+        customer = _customer_from(row, tuple(Person(p.name, p.date_of_birth, p.country, p.ownership, p.role)
+                                             for p in people))
+        self._customers[customer_id] = customer
+        return customer
 
     def _invoice(self, number: str, *, lock: bool) -> Invoice | None:
         query = select(invoices).where(invoices.c.number == number)
@@ -189,6 +199,7 @@ class SqlFinanceGateway:
         if effect.credit_limit is not None:
             old, new = effect.credit_limit
             session.execute(update(customers).where(customers.c.id == posting.customer_id).values(credit_limit=new))
+            self._customers.pop(posting.customer_id, None)
             session.execute(insert(credit_limit_changes).values(
                 customer_id=posting.customer_id, old_limit=old, new_limit=new, posting_number=posting.number))
 

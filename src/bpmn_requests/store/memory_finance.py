@@ -80,6 +80,9 @@ class MemoryFinanceGateway:
     def postings_for(self, request_reference: str) -> list[Posting]:
         return [p for p in self._postings.values() if p.request_reference == request_reference]
 
+    def postings_on(self, invoice_number: str) -> list[Posting]:
+        return [p for p in self._postings.values() if p.invoice_number == invoice_number]
+
     def reconcile(self) -> Reconciliation:
         open_total = sum((i.open_amount for i in self._invoices.values()), Decimal("0.00"))
         return Reconciliation(open_items_total=open_total, control_total=self.account_balance(ledger.RECEIVABLES))

@@ -44,12 +44,17 @@ def _required_level(waiting: WaitingTask) -> int:
 
 
 def _human_task(waiting: WaitingTask, instance: InstanceRow, record: RequestRecord, services: Services) -> HumanTask:
+    properties = dict(waiting.properties)
+    if properties.get("approval", "").lower() == "true":
+        # Who may not decide it (four eyes), kept on the row so inboxes and claims can honour it.
+        properties["proposed_by"] = str(waiting.data.get("proposed_by") or "")
+        properties["requested_by"] = record.requested_by
     return HumanTask(
         id=waiting.id, instance_id=instance.id, request_reference=record.reference,
         element_id=waiting.element_id, process_id=waiting.process_id, name=waiting.name,
         form_id=waiting.form_id, candidate_groups=waiting.candidate_groups, assignee=waiting.assignee,
         status="open", created_at=services.clock.now(), required_level=_required_level(waiting),
-        priority=record.priority, request_type=record.type, properties=dict(waiting.properties))
+        priority=record.priority, request_type=record.type, properties=properties)
 
 
 def sync_tasks(uow: UnitOfWork, services: Services, instance: InstanceRow, record: RequestRecord,
@@ -85,7 +90,9 @@ def apply_snapshot(uow: UnitOfWork, services: Services, instance: InstanceRow, r
     uow.requests.save(record)
     after = record_state(record)
     if dict(before) != after:
-        uow.audit.record(actor, "request.updated", record.reference, dict(before), after)
+        passed = [s for s in snapshot.statuses if s not in (before.get("status"), after["status"])]
+        uow.audit.record(actor, "request.updated", record.reference, dict(before),
+                         {**after, "passed": passed} if passed else after)
     for task in opened:
         uow.audit.record("system", "task.opened", record.reference, None,
                          {"task": task.id, "element": task.element_id, "groups": list(task.candidate_groups)})

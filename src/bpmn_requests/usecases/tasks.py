@@ -38,6 +38,9 @@ def may_see(user: User, task: HumanTask, record_customer: str | None = None) -> 
         return False
     if CUSTOMER_GROUP in task.candidate_groups:
         return user.is_customer and (record_customer is None or user.username == f"customer:{record_customer}")
+    if _is_approval(task) and user.username in (task.properties.get("proposed_by"),
+                                                 task.properties.get("requested_by")):
+        return False  # four eyes: never offer an approval to its proposer or requester
     if task.assignee == user.username:
         return True
     if not user.in_any(set(task.candidate_groups)):
@@ -171,6 +174,10 @@ def claim_task(task_id: str, user: User, services: Services, *, release: bool = 
         task = uow.tasks.get(task_id)
         record = uow.requests.get(task.request_reference)
         check_may_work(user, task, record)
+        if not release and not may_see(user, task, record.customer_id):
+            raise Forbidden(f"{user.username} may not decide task {task.id} ({task.name}): "
+                            f"it needs approval level {task.required_level} and someone other than "
+                            f"its proposer and requester")
         if release:
             task.claimed_by = None
         else:
@@ -182,14 +189,54 @@ def claim_task(task_id: str, user: User, services: Services, *, release: bool = 
     return task
 
 
+RESOLUTION_FORM = "customer_resolution"
+
+
 def respond_as_customer(reference: str, accept: bool, comment: str, services: Services) -> Completed:
     """The customer's answer to a proposed resolution (reject reopens the investigation)."""
     with services.uow() as uow:
         record = uow.requests.get(reference)
-        waiting = [t for t in uow.tasks.open_for_request(reference) if CUSTOMER_GROUP in t.candidate_groups]
+        # Only the resolution: the customer's other task (answering a request for information) takes an answer.
+        waiting = [t for t in uow.tasks.open_for_request(reference)
+                   if CUSTOMER_GROUP in t.candidate_groups and t.form_id in (None, RESOLUTION_FORM)]
     if not waiting:
-        raise Conflict(f"request {reference} is not waiting for the customer's answer (status {record.status})")
+        raise Conflict(f"request {reference} is not waiting for the customer's answer to a proposed resolution "
+                       f"(status {record.status})")
     data: dict[str, Any] = {"accept": accept}
     if comment:
         data["comment"] = comment
     return complete_task(CompleteTask(waiting[0].id, customer_actor(record.customer_id), data), services)
+
+
+# Who may give a task to a colleague: team leads and the approvers above them.
+SUPERVISOR_GROUPS = frozenset({"ar_supervisors", "finance_managers", "cfo", "admins"})
+
+
+def assign_task(task_id: str, assignee: str, by: User, services: Services) -> HumanTask:
+    """A supervisor gives an open task to one member of its candidate groups; only the assignee sees it then."""
+    if not by.in_any(set(SUPERVISOR_GROUPS)):
+        raise Forbidden(f"{by.username} may not assign tasks: only supervisors ({', '.join(sorted(SUPERVISOR_GROUPS))})")
+    with services.uow() as uow:
+        first = uow.tasks.get(task_id)
+        uow.instances.get_for_update(first.instance_id)
+        task = uow.tasks.get(task_id)  # read again under the instance lock
+        if task.status != "open":
+            raise Conflict(f"task {task.id} is already {task.status}")
+        if CUSTOMER_GROUP in task.candidate_groups:
+            raise Forbidden(f"task {task.id} is the customer's to answer; it cannot be assigned")
+        user = uow.users.get(assignee)
+        if user is None or not user.active or user.is_customer:
+            raise ValidationFailed(f"there is no active staff user {assignee!r}", field="assignee")
+        if not user.in_any(set(task.candidate_groups)):
+            raise ValidationFailed(f"{assignee} is not in {', '.join(task.candidate_groups)}, who do task "
+                                   f"{task.name}", field="assignee")
+        if user.approval_level < task.required_level:
+            raise ValidationFailed(f"{assignee} approves up to level {user.approval_level}; this approval needs "
+                                   f"level {task.required_level}", field="assignee")
+        before = {"task": task.id, "assignee": task.assignee, "claimed_by": task.claimed_by}
+        task.assignee, task.claimed_by = assignee, None
+        uow.tasks.update(task)
+        uow.audit.record(by.username, "task.assigned", task.request_reference, before,
+                         {"task": task.id, "element": task.element_id, "assignee": assignee})
+        uow.commit()
+    return task
