@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testenv import REQUIRE_SERVICES, ROOT, build_test_system
+from browser_helpers import screenshot, sign_in  # noqa: F401 - offered to the browser tests
+from testenv import REQUIRE_SERVICES, build_test_system
 
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -93,17 +93,3 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(15000)
     yield page
     context.close()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def sign_in(page: Any, base: str, username: str, password: str = "demo") -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
