@@ -50,7 +50,7 @@ MODELER = "{http://camunda.org/schema/modeler/1.0}"
 TOPICS = {"request/register", "request/route", "request/close", "approval/auto", "notify/customer",
           "kyc/validate", "invoice/lookup", "payment/match", "credit/score", "ledger/post"}
 FORM_IDS = {"kyc_review", "investigation", "adjustment_review", "payment_match", "credit_review",
-            "restructure_plan", "approval", "customer_resolution"}
+            "restructure_plan", "approval", "customer_resolution", "customer_information"}
 FLOW_NODES = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
               "task", "userTask", "serviceTask", "scriptTask", "businessRuleTask", "manualTask", "sendTask",
               "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
@@ -89,8 +89,11 @@ CONTRACT: dict[str, dict[str, dict[str, Any]]] = {
         "endEvent": dict.fromkeys(["Event_Blocked", "Event_UnknownType", "Event_Rejected", "Event_Resolved"]),
     },
     "billing_dispute": {
-        "serviceTask": {"Task_LookupDisputedInvoice": "invoice/lookup"},
-        "userTask": {"Task_Investigate": ("investigation", "billing")},
+        "serviceTask": {"Task_LookupDisputedInvoice": "invoice/lookup",
+                        "Task_RequestDisputeInformation": "notify/customer"},
+        "userTask": {"Task_Investigate": ("investigation", "billing"),
+                     "Task_ProvideInformation": ("customer_information", "customers")},
+        "exclusiveGateway": dict.fromkeys(["Gateway_DisputeInvestigationRound", "Gateway_InvestigationDecision"]),
         "endEvent": dict.fromkeys(["Event_DisputeInvestigated", "Event_DisputeRejected"]),
     },
     "payment_issue": {
@@ -104,9 +107,12 @@ CONTRACT: dict[str, dict[str, dict[str, Any]]] = {
         "endEvent": dict.fromkeys(["Event_CreditLimitProposed", "Event_OnboardingRejected"]),
     },
     "credit_adjustment": {
-        "serviceTask": {"Task_LookupAdjustedInvoice": "invoice/lookup"},
-        "userTask": {"Task_ReviewAdjustment": ("adjustment_review", "billing")},
-        "exclusiveGateway": {"Gateway_Tolerance": None},
+        "serviceTask": {"Task_LookupAdjustedInvoice": "invoice/lookup",
+                        "Task_RequestAdjustmentInformation": "notify/customer"},
+        "userTask": {"Task_ReviewAdjustment": ("adjustment_review", "billing"),
+                     "Task_ProvideAdjustmentInformation": ("customer_information", "customers")},
+        "exclusiveGateway": dict.fromkeys(["Gateway_Tolerance", "Gateway_AdjustmentReviewRound",
+                                           "Gateway_AdjustmentDecision"]),
         "endEvent": dict.fromkeys(["Event_AdjustmentProposed", "Event_AdjustmentRejected"]),
     },
     "debt_restructuring": {
@@ -301,8 +307,10 @@ def test_tasks_follow_the_conventions(path: Path) -> None:
         assert all(groups), f"{tid} has no candidate groups"
         props = _properties(task)
         assert "status" in props, f"{tid}: a user task changes the request's status"
-        if path.stem in SUBPROCESSES:
+        if path.stem in SUBPROCESSES and "customers" not in groups:
             assert props.get("proposal") == "true", f"{tid} proposes a financial change"
+        if "customers" in groups:  # the customer answers; they never propose or approve
+            assert "proposal" not in props and "approval" not in props, tid
     for el in root.iter(f"{{{BPMN}}}*"):
         status = _properties(el).get("status")
         if status is not None:
@@ -335,6 +343,10 @@ def test_contract_element_ids(process_id: str) -> None:
         assert literal["Task_CloseResolved"] == {"outcome": "resolved"}
         assert literal["Task_NotifyDeclined"] == {"template": "request_declined"}
         assert literal["Task_NotifyRejected"] == {"template": "request_rejected"}
+    for element_id in ("Task_RequestDisputeInformation", "Task_RequestAdjustmentInformation"):
+        if element_id in by_id:
+            inputs = {p.get("name"): p.text for p in by_id[element_id].findall(".//camunda:inputParameter", NS)}
+            assert inputs == {"template": "information_requested"}
 
 
 # --- DMN files --------------------------------------------------------------------------------------
@@ -569,7 +581,7 @@ SUBMITTED = {"customer_id": "C-1", "description": "x", "priority": "normal", "ch
 def _services(kyc: str = "clear", amount: str = "1000.00", **extra: Any) -> dict[str, Any]:
     services: dict[str, Any] = {
         "request/register": {"reference": "REQ-1", "amount": D(amount), "customer_name": "Acme",
-                             "customer_is_new": False, "write_off_tolerance": D("250.00")},
+                             "customer_is_new": False, "write_off_tolerance": D("250.00"), "accept": None},
         "kyc/validate": {"kyc_result": kyc, "kyc_risk": "low", "kyc_hits": []},
         "request/route": {"routed_to": "billing"},
         "invoice/lookup": {"invoice_number": "INV-1", "invoice_amount": D("1000.00"),
@@ -649,12 +661,18 @@ def test_manual_payment_match() -> None:
     assert "Event_Resolved" in run.visited
 
 
-def test_small_write_off_is_automatic_and_a_customer_rejection_reopens_the_investigation() -> None:
+def test_small_write_off_is_automatic_and_a_customer_rejection_reopens_it_for_a_person() -> None:
     start = {**SUBMITTED, "request_type": "credit_adjustment", "adjustment_kind": "write_off",
              "disputed_amount": D("80.00")}
-    run = Run(start, _services(), {"Task_CustomerResolution": [{"accept": False}, {"accept": True}]}).go()
-    assert run.visited.count("Task_AutoWriteOff") == 2 and run.visited.count("Gateway_Processing") == 2
-    assert run.data["action"] == "write_off" and run.data["reason_code"] == "small_balance"
+    review = {"decision": "adjust", "adjustment_amount": D("20.00"), "reason_code": "small_balance",
+              "note": "Customer asked for the rest of the balance."}
+    run = Run(start, _services(), {"Task_CustomerResolution": [{"accept": False}, {"accept": True}],
+                                   "Task_ReviewAdjustment": [review]}).go()
+    # The automatic write-off happens once; after the customer's rejection a person reviews, so the
+    # same small balance is never written off twice without anyone looking.
+    assert run.visited.count("Task_AutoWriteOff") == 1 and run.visited.count("Gateway_Processing") == 2
+    assert run.visited.count("Task_ReviewAdjustment") == 1
+    assert run.data["action"] == "write_off" and run.data["action_amount"] == D("20.00")
     assert run.data["approval_level"] == 0 and "Task_Approve" not in run.visited
     assert "Event_Resolved" in run.visited
 

@@ -319,8 +319,6 @@ def test_small_write_off_is_booked_without_review_or_approver(services: Services
     assert statuses(services, ref) == ["awaiting_customer", "closed"]
 
 
-@pytest.mark.xfail(strict=True, reason="a customer's rejection goes back to Gateway_Processing, where the same "
-                   "disputed_amount is written off automatically again: INV-1002 loses 240.00, not 120.00")
 def test_customer_rejecting_an_automatic_write_off_does_not_book_it_twice(services: Services) -> None:
     ref = adjustment(services, "write_off", "120.00")
     respond_as_customer(ref, False, "Write off the whole invoice, please.", services)
