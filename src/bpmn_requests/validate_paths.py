@@ -7,6 +7,7 @@ from typing import Any
 
 from .domain.errors import ValidationFailed
 from .engine.validation import Problem
+from .engine.xml import MAX_XML_BYTES
 from .usecases.deploy import check_files
 
 SUFFIXES = (".bpmn", ".dmn", ".form")
@@ -19,7 +20,12 @@ def gather(paths: list[Path]) -> dict[str, bytes]:
         for file in candidates:
             if file.suffix not in SUFFIXES:
                 raise ValidationFailed(f"{file}: not a .bpmn, .dmn or .form file", field=str(file))
-            files[f"{'forms' if file.suffix == '.form' else 'processes'}/{file.name}"] = file.read_bytes()
+            name = f"{'forms' if file.suffix == '.form' else 'processes'}/{file.name}"
+            if name in files:
+                raise ValidationFailed(f"{file}: a second file named {file.name}; a set holds one file per name, "
+                                       f"so validate these folders separately", field=str(file))
+            with file.open("rb") as stream:  # a file over the limit is refused unread beyond the limit
+                files[name] = stream.read(MAX_XML_BYTES + 1)
     return files
 
 

@@ -1,111 +1,108 @@
-"""Checks a set of diagrams before anyone runs them: parse, topics, forms, conditions, scripts, gateways.
+"""Checks a set of diagrams before anyone runs them: what `validate` prints and `deploy` refuses.
 
-Every problem names the file, the line, the element id and name, and what to do.
+Every problem names the file, the line, the element id and name, and what to do; errors refuse the set,
+warnings do not. The checks run in stages: each file passes the input gate (size, real file type, safe
+XML, the BPMN/DMN XSD); then the rules read each document (`validation_rules`, `_tasks`, `_code`,
+`_dmn`, `_graph`); finally the engine itself parses every process and decision (`validation_engine`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
 
-from lxml import etree
+from .validation_base import ERROR, DiagramSet, Document, Problem
+from .validation_code import condition_problems, mapping_problems, script_problems, timer_problems
+from .validation_dmn import dmn_problems
+from .validation_engine import engine_problems
+from .validation_graph import loop_problems
+from .validation_input import check_schema, parse
+from .validation_input import screen as screen_file
+from .validation_rules import (
+    flow_problems,
+    id_problems,
+    process_problems,
+    reference_problems,
+    unsupported_problems,
+)
+from .validation_tasks import task_problems
 
-from ..domain.errors import DomainError
-from .bundle import load_bundle
-from .dialects import BPMN_NS, NS, read_facts
-from .scripting import compile_expression, compile_script
-from .xml import parse_xml
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    element_id: str
-    element_name: str
-    message: str
-    severity: str = "error"  # error | warning
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
-        element = f" {self.element_id}" + (f" ({self.element_name})" if self.element_name else "")
-        return f"{where}{element}: {self.severity}: {self.message}"
+__all__ = ["Problem", "check_diagrams", "screen_file"]
 
 
-def _code_problems(name: str, root: etree._Element) -> list[Problem]:
-    problems = []
-    for node in root.iter(f"{{{BPMN_NS}}}conditionExpression"):
-        flow = node.getparent()
-        try:
-            compile_expression((node.text or "").strip() or "True")
-        except DomainError as exc:
-            problems.append(Problem(name, node.sourceline or 0, flow.get("id", ""), flow.get("name", ""),
-                                    f"condition does not compile in the sandbox: {exc}; write a Python expression"))
-    for node in root.iter(f"{{{BPMN_NS}}}script"):
-        task = node.getparent()
-        try:
-            compile_script(node.text or "")
-        except DomainError as exc:
-            problems.append(Problem(name, node.sourceline or 0, task.get("id", ""), task.get("name", ""),
-                                    f"script does not compile in the sandbox: {exc}"))
+def _bpmn_problems(doc: Document, diagrams: DiagramSet) -> list[Problem]:
+    problems = process_problems(doc, diagrams)
+    problems += unsupported_problems(doc)
+    problems += flow_problems(doc)
+    problems += reference_problems(doc)
+    problems += task_problems(doc, diagrams)
+    problems += condition_problems(doc)
+    problems += script_problems(doc)
+    problems += mapping_problems(doc)
+    problems += timer_problems(doc)
+    problems += loop_problems(doc)
     return problems
 
 
-def _gateway_problems(name: str, root: etree._Element) -> list[Problem]:
+def _scope_ids(documents: list[Document]) -> list[Problem]:
+    """Process and embedded-subprocess ids name specs in the engine: unique across the whole set."""
+    seen: dict[str, Document] = {}
     problems = []
-    for gateway in root.iter(f"{{{BPMN_NS}}}exclusiveGateway", f"{{{BPMN_NS}}}inclusiveGateway"):
-        gid = gateway.get("id", "")
-        outgoing = root.xpath(f".//bpmn:sequenceFlow[@sourceRef='{gid}']", namespaces=NS)
-        if len(outgoing) < 2 or gateway.get("default"):
+    for doc in documents:
+        if doc.kind != "bpmn":
             continue
-        unconditioned = [f.get("id") for f in outgoing if not f.xpath("./bpmn:conditionExpression", namespaces=NS)]
-        if unconditioned:
-            problems.append(Problem(name, gateway.sourceline or 0, gid, gateway.get("name", ""),
-                                    f"flows {', '.join(map(str, unconditioned))} have no condition and the gateway "
-                                    f"has no default flow: give one a condition or mark one as default"))
+        for node in doc.xpath("//bpmn:process | //bpmn:subProcess | //bpmn:transaction"):
+            scope_id = node.get("id", "")
+            first = seen.setdefault(scope_id, doc)
+            if first is not doc:
+                problems.append(doc.at(node, f"id {scope_id!r} is also a process or subprocess id in {first.name}: "
+                                             f"process and subprocess ids must be unique across the set",
+                                       "duplicate-process"))
     return problems
 
 
-def _facts_problems(name: str, root: etree._Element, topic_known: Callable[[str], bool],
-                    form_known: Callable[[str], bool]) -> list[Problem]:
-    problems = []
-    for facts in read_facts(root).values():
-        where = (name, facts.line, facts.element_id, facts.name)
-        if facts.tag == "serviceTask":
-            if not facts.topic:
-                problems.append(Problem(*where, "service task names no topic: set Implementation External "
-                                                "and a topic from `bpmn-requests element-templates`"))
-            elif not topic_known(facts.topic):
-                problems.append(Problem(*where, f"topic {facts.topic!r} is not a registered service task"))
-        if facts.tag == "userTask":
-            if not facts.form_id:
-                problems.append(Problem(*where, "user task names no form: set a Camunda Forms form id"))
-            elif not form_known(facts.form_id):
-                problems.append(Problem(*where, f"form {facts.form_id!r} is not in forms/"))
-            if not facts.candidate_groups and not facts.assignee:
-                problems.append(Problem(*where, "user task names no candidate groups or assignee", "warning"))
-    return problems
+def _news(found: list[Problem], problems: list[Problem], documents: list[Document]) -> list[Problem]:
+    """The engine's problems the rules have not reported already (they located them better)."""
+    flagged = {(p.file, p.element_id) for p in problems if p.severity == ERROR}
+    refused = {p.file for p in problems if p.severity == ERROR}
+    by_name = {doc.name: doc for doc in documents}
+    news = []
+    for problem in found:
+        node = by_name[problem.file].by_id.get(problem.element_id) if problem.file in by_name else None
+        related = {problem.element_id, node.get("sourceRef", "") if node is not None else ""}
+        if any((problem.file, element) in flagged for element in related if element):
+            continue
+        if problem.element_id or problem.file not in refused:
+            news.append(problem)
+    return news
 
 
 def check_diagrams(files: Mapping[str, bytes], topic_known: Callable[[str], bool],
-                   form_known: Callable[[str], bool]) -> list[Problem]:
-    """Every problem of every .bpmn and .dmn file; an empty list means the set can be deployed."""
+                   form_known: Callable[[str], bool], *, topics: Collection[str] = (),
+                   forms: Collection[str] = (), form_problems: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every problem of every .bpmn and .dmn file; no error means the set can be deployed.
+
+    `topics` and `forms` (the known ones) only improve the messages; `form_problems` maps a form id
+    whose file is broken to why, so a user task linking it is refused with the reason.
+    """
     problems: list[Problem] = []
+    documents: list[Document] = []
     for name in sorted(files):
         if not name.endswith((".bpmn", ".dmn")):
             continue
-        try:
-            root = parse_xml(files[name], name)
-        except DomainError as exc:
-            problems.append(Problem(name, 0, "", "", exc.message))
+        doc, refused = parse(name, files[name])
+        problems += refused
+        if doc is None:
             continue
-        problems += _code_problems(name, root)
-        if name.endswith(".bpmn"):
-            problems += _gateway_problems(name, root)
-            problems += _facts_problems(name, root, topic_known, form_known)
-    if not any(p.severity == "error" for p in problems):
-        try:
-            load_bundle(files)
-        except DomainError as exc:
-            problems.append(Problem(exc.field or "", 0, "", "", exc.message))
-    return problems
+        found, duplicates = id_problems(doc)
+        problems += found
+        schema = check_schema(doc, duplicates)
+        problems += schema
+        if not schema:
+            documents.append(doc)
+    diagrams = DiagramSet(documents, topic_known, form_known, topics, forms, dict(form_problems or {}))
+    problems += _scope_ids(documents)
+    for doc in documents:
+        problems += _bpmn_problems(doc, diagrams) if doc.kind == "bpmn" else list(dmn_problems(doc, diagrams))
+    if documents:
+        problems += _news(engine_problems(documents), problems, documents)
+    return sorted(problems, key=lambda p: (p.file, p.line, p.severity != ERROR))
