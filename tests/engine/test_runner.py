@@ -123,3 +123,10 @@ def test_a_gateway_loop_past_the_engine_depth_fails_loudly(engine: Engine) -> No
     bundle = engine.bundle(files("loop.bpmn"))
     with pytest.raises(ProcessError, match="loop"):
         engine.start(bundle, "loop", {"count": 0, "limit": 5000}, Bridge(), "i1")
+
+
+def test_a_user_task_inside_an_embedded_subprocess_keeps_its_form_and_groups(engine: Engine) -> None:
+    bundle = engine.bundle(files("embedded.bpmn"))
+    snap = engine.start(bundle, "embedded", {}, Bridge(), "i1")
+    [task] = snap.waiting
+    assert (task.element_id, task.form_id, task.candidate_groups) == ("Task_InnerReview", "review", ("billing",))

@@ -42,6 +42,10 @@ class ElementFacts:
     properties: dict[str, str] = field(default_factory=dict)
     async_before: bool = False
     dialect: str = "bpmn"
+    decision_id: str | None = None  # business rule task: the DMN decision it calls
+    result_variable: str | None = None  # zeebe script / decision, spiff service task: where the result goes
+    called_element: str | None = None  # call activity: the process it calls
+    script: str | None = None  # Camunda 8 script task: its FEEL expression
 
     def prop(self, name: str) -> str | None:
         return self.properties.get(name)
@@ -81,6 +85,8 @@ def _camunda(node: etree._Element) -> dict[str, object]:
         facts["due_date"] = node.get(c + "dueDate")
     if node.get(c + "asyncBefore") == "true":
         facts["async_before"] = True
+    if node.get(c + "decisionRef"):
+        facts["decision_id"] = node.get(c + "decisionRef")
     inputs = [(p.get("name", ""), (p.text or "").strip())
               for p in node.xpath("./bpmn:extensionElements/camunda:inputOutput/camunda:inputParameter",
                                   namespaces=NS)]
@@ -113,6 +119,12 @@ def _zeebe(node: etree._Element) -> dict[str, object]:
     for ts in node.xpath(ext + "taskSchedule", namespaces=NS):
         if ts.get("dueDate"):
             facts["due_date"] = ts.get("dueDate")
+    for cd in node.xpath(ext + "calledDecision", namespaces=NS):
+        facts["decision_id"], facts["result_variable"] = cd.get("decisionId"), cd.get("resultVariable")
+    for sc in node.xpath(ext + "script", namespaces=NS):
+        facts["script"], facts["result_variable"] = sc.get("expression"), sc.get("resultVariable")
+    for ce in node.xpath(ext + "calledElement", namespaces=NS):
+        facts["called_element"] = ce.get("processId")
     inputs = [(m.get("target", ""), m.get("source", "")) for m in node.xpath(ext + "ioMapping/zeebe:input", namespaces=NS)]
     outputs = [(m.get("target", ""), m.get("source", "")) for m in node.xpath(ext + "ioMapping/zeebe:output", namespaces=NS)]
     if inputs:
@@ -134,6 +146,10 @@ def _spiff(node: etree._Element) -> dict[str, object]:
                   for p in op.xpath("./spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS)]
         if params:
             facts["inputs"] = tuple(params)
+        if op.get("resultVariable"):
+            facts["result_variable"] = op.get("resultVariable")
+    for decision in node.xpath(ext + "calledDecisionId", namespaces=NS):
+        facts["decision_id"] = (decision.text or "").strip() or None
     props = {p.get("name", ""): p.get("value", "") for p in node.xpath(ext + "properties/spiffworkflow:property", namespaces=NS)}
     if "formJsonSchemaFilename" in props or "formId" in props:
         facts["form_id"] = props.get("formId") or props["formJsonSchemaFilename"].removesuffix(".form")
@@ -142,8 +158,10 @@ def _spiff(node: etree._Element) -> dict[str, object]:
     return facts
 
 
-def _facts_of(node: etree._Element, process_id: str) -> ElementFacts:
-    merged: dict[str, object] = {}
+def _facts_of(node: etree._Element, process_id: str, lane: str | None = None) -> ElementFacts:
+    merged: dict[str, object] = {"called_element": node.get("calledElement")} if node.get("calledElement") else {}
+    if lane and _local(node.tag) == "userTask":  # who may do it: the lane, unless the task names groups
+        merged["candidate_groups"] = _split(lane)
     dialect = "bpmn"
     for name, reader in (("spiffworkflow", _spiff), ("zeebe", _zeebe), ("camunda", _camunda)):
         found = reader(node)
@@ -160,10 +178,28 @@ def read_facts(root: etree._Element) -> dict[str, ElementFacts]:
     facts: dict[str, ElementFacts] = {}
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         process_id = process.get("id", "")
+        lanes = {(ref.text or "").strip(): lane.get("name", "") for lane in process.iter(f"{{{BPMN_NS}}}lane")
+                 for ref in lane.iterchildren(f"{{{BPMN_NS}}}flowNodeRef")}
         for node in process.iter():
             if _local(node.tag) in FLOW_NODE_TAGS and node.get("id"):
-                facts[node.get("id", "")] = _facts_of(node, process_id)
+                facts[node.get("id", "")] = _facts_of(node, _owner(node, process_id), lanes.get(node.get("id", "")))
     return facts
+
+
+def _owner(node: etree._Element, process_id: str) -> str:
+    """The id SpiffWorkflow runs the element under: its embedded subprocess, else the process."""
+    parent = node.getparent()
+    while parent is not None and _local(parent.tag) != "process":
+        if _local(parent.tag) in ("subProcess", "transaction", "adHocSubProcess"):
+            return parent.get("id", process_id)
+        parent = parent.getparent()
+    return process_id
+
+
+def element_facts(node: etree._Element) -> ElementFacts:
+    """The facts of one element, for the parser, which meets elements one at a time."""
+    process = next(node.iterancestors(f"{{{BPMN_NS}}}process"), None)
+    return _facts_of(node, process.get("id", "") if process is not None else "")
 
 
 def process_version_tag(root: etree._Element, process_id: str) -> str | None:
