@@ -68,3 +68,12 @@ def sqlite_system(sqlite_url: str, screener: object) -> Iterator[object]:
     built = build_test_system(sqlite_url, screener)
     yield built
     built.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """argon2's production cost makes every demo load take seconds; the tests need the rules, not the cost."""
+    from argon2 import PasswordHasher
+
+    from bpmn_requests.usecases.accounts import use_password_hasher
+    use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -8,9 +8,14 @@ from pathlib import Path
 import click
 
 from .cli_common import Context, command
+from .cli_outbox import outbox
 from .cli_output import console, emit_json
 from .cli_requests import audit, demo, requests_group, tasks_group
+from .cli_scenarios import test_scenarios
 from .cli_serve import serve
+from .cli_templates import element_templates
+from .cli_tokens import tokens_group
+from .cli_versions import migrate_group, versions_group
 
 
 @click.group()
@@ -78,3 +83,9 @@ main.add_command(tasks_group)
 main.add_command(audit)
 main.add_command(demo)
 main.add_command(serve)
+main.add_command(element_templates)
+main.add_command(test_scenarios)
+main.add_command(outbox)
+main.add_command(tokens_group)
+main.add_command(versions_group)
+main.add_command(migrate_group)

@@ -21,10 +21,12 @@ SHIPPED = sorted(FORMS.glob("*.form"))
 # The contract of processes/README.md: each form's field keys, and the option values of its choices.
 CONTRACT: dict[str, dict[str, list[str] | None]] = {
     "kyc_review": {"decision": ["clear", "confirm_match"], "rationale": None},
-    "investigation": {"decision": ["adjust", "reject"], "corrected_amount": None, "note": None,
+    "investigation": {"decision": ["adjust", "reject", "need_info"], "question": None, "corrected_amount": None,
+                      "note": None,
                       "reason_code": ["pricing_error", "billing_error", "duplicate_invoice", "goods_not_received",
                                       "quality_issue", "tax_error", "other"]},
-    "adjustment_review": {"decision": ["adjust", "reject"], "adjustment_amount": None, "note": None,
+    "adjustment_review": {"decision": ["adjust", "reject", "need_info"], "question": None, "adjustment_amount": None,
+                          "note": None,
                           "reason_code": ["goodwill", "small_balance", "uncollectible", "duplicate_payment",
                                           "service_failure", "other"]},
     "payment_match": {"decision": ["apply", "reject"], "invoice_number": None, "note": None},
@@ -33,6 +35,19 @@ CONTRACT: dict[str, dict[str, list[str] | None]] = {
                          "first_due_date": None, "note": None},
     "approval": {"decision": ["approve", "reject", "return"], "comment": None},
     "customer_resolution": {"accept": None, "comment": None},
+    "customer_information": {"answer": None},
+    # The portal's intake forms: the intake fields of domain/intake.py plus contact_email (identity check).
+    "intake_billing_dispute": {"customer_id": None, "contact_email": None, "invoice_numbers": None,
+                               "disputed_amount": None, "description": None},
+    "intake_payment_issue": {"customer_id": None, "contact_email": None, "payment_references": None,
+                             "description": None},
+    "intake_credit_onboarding": {"customer_id": None, "contact_email": None, "requested_limit": None,
+                                 "description": None},
+    "intake_credit_adjustment": {"customer_id": None, "contact_email": None, "invoice_numbers": None,
+                                 "adjustment_kind": ["refund", "write_off"], "disputed_amount": None,
+                                 "description": None},
+    "intake_debt_restructuring": {"customer_id": None, "contact_email": None, "installments": None,
+                                  "invoice_numbers": None, "disputed_amount": None, "description": None},
 }
 
 

@@ -310,3 +310,11 @@ def test_an_approval_is_not_offered_to_the_approver_who_submitted_the_request(se
     ref = awaiting_approval(services, by="dave", corrected="5600.00", invoice="INV-1004", customer="C-1004")
     assert ref not in {t.request_reference for t in tasks_for(staff(services, "dave"), services)}
     assert ref in {t.request_reference for t in tasks_for(staff(services, "erin"), services)}
+
+
+def test_deleting_the_last_audit_event_is_detected(services: Services) -> None:
+    _lifecycle(services)
+    events = memory_state(services).audit
+    last = events.pop()
+    check = verify_audit(services)
+    assert not check.ok and check.broken_seq == last.seq and "deleted" in (check.reason or "")

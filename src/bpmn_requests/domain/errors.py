@@ -57,6 +57,16 @@ class DuplicateRequest(Conflict):
         self.existing_reference = existing_reference
 
 
+class IdempotencyConflict(Conflict):
+    """An Idempotency-Key sent again with a different request than the one it first came with."""
+
+    code = "idempotency_conflict"
+
+
+class IdempotencyKeyTaken(IdempotencyConflict):
+    """A concurrent transaction recorded the same Idempotency-Key first (a unique constraint said so)."""
+
+
 class Forbidden(DomainError):
     code = "forbidden"
 

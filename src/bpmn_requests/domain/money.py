@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -10,6 +11,8 @@ from .errors import ValidationFailed
 CENT = Decimal("0.01")
 DEFAULT_CURRENCY = "USD"
 CURRENCIES = frozenset({"USD", "EUR", "GBP", "CAD", "CHF", "JPY", "AUD"})
+# Commas only as thousands separators ("12,500.00"): "12,50" is a decimal comma, not 1250.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 def parse_amount(value: object, field: str, *, allow_zero: bool = False) -> Decimal:
@@ -17,8 +20,12 @@ def parse_amount(value: object, field: str, *, allow_zero: bool = False) -> Deci
     if isinstance(value, bool) or value is None or isinstance(value, float):
         raise ValidationFailed(f"{field} must be a decimal amount written as a string or integer, "
                                f"got {value!r}", field=field)
+    text = str(value).strip()
+    if "," in text and not _GROUPED.match(text):
+        raise ValidationFailed(f"{field} is not a valid amount: {value!r} (write 1250.50 or 1,250.50)",
+                               field=field)
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
+        amount = Decimal(text.replace(",", ""))
     except (InvalidOperation, ValueError):
         raise ValidationFailed(f"{field} is not a valid amount: {value!r}", field=field) from None
     if not amount.is_finite():

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from ..domain.errors import ValidationFailed
+from .dialect_parsers import DIALECT_PARSERS
 from .dialects import ElementFacts, process_version_tag, read_facts
 from .specs import TopicServiceTaskParser
 from .xml import parse_xml
@@ -22,6 +23,7 @@ from .xml import parse_xml
 class RequestsParser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES = dict(CamundaParser.OVERRIDE_PARSER_CLASSES)
     OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")] = (TopicServiceTaskParser, ServiceTask)
+    OVERRIDE_PARSER_CLASSES.update(DIALECT_PARSERS)  # zeebe: and spiffworkflow: decisions, calls, scripts
 
 
 def bundle_key(files: Mapping[str, bytes]) -> str:

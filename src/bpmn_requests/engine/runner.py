@@ -21,6 +21,8 @@ from SpiffWorkflow.task import TaskState
 from ..domain.errors import Conflict, DomainError, NotFound, ProcessError
 from .bundle import BundleCache, ProcessBundle
 from .dialects import ElementFacts
+from .expressions import evaluate as evaluate_expression
+from .expressions import is_camunda_expression
 from .scripting import SandboxedScriptEngine
 from .serialization import StateSerializer, check_data_keys
 from .specs import TopicServiceTask
@@ -258,26 +260,32 @@ class Engine:
             facts = bundle.element(pid, element_id)
             if not topic:
                 raise ProcessError(f"service task {element_id} names no topic", details={"element_id": element_id})
-            inputs = {name: self._input_value(task, raw) for name, raw in (facts.inputs if facts else ())}
+            # An empty input parameter (an optional element-template field left blank) maps nothing: the
+            # service task then receives the process variable of the same name, as without a mapping.
+            dialect = facts.dialect if facts else "bpmn"
+            inputs = {name: self._input_value(task, raw, dialect) for name, raw in (facts.inputs if facts else ())
+                      if raw.strip()}
             call = ServiceCall(topic, element_id, pid, f"{instance_key}:{task.id}", inputs, dict(task.data))
             result = bridge(call)
             if facts and facts.outputs:
-                return {name: self._output_value(result, raw) for name, raw in facts.outputs}
+                return {name: self._output_value(task, result, raw) for name, raw in facts.outputs}
+            if facts and facts.result_variable:  # SpiffArena: the whole result in one variable
+                return {facts.result_variable: result}
             return result
 
         return run
 
-    def _input_value(self, task: Any, raw: str) -> Any:
+    def _input_value(self, task: Any, raw: str, dialect: str) -> Any:
+        # `${...}` is JUEL and `=...` FEEL (Camunda); SpiffArena's parameters are Python; else a literal.
         text = raw.strip()
-        if text.startswith("${") and text.endswith("}"):
-            return task.workflow.script_engine.evaluate(task, text[2:-1])
+        if is_camunda_expression(text) or dialect == "spiffworkflow":
+            return task.workflow.script_engine.evaluate(task, text)
         return text
 
-    def _output_value(self, result: dict[str, Any], raw: str) -> Any:
+    def _output_value(self, task: Any, result: dict[str, Any], raw: str) -> Any:
+        # An output mapping sees the task's variables and, over them, what the service returned.
         text = raw.strip()
-        if text.startswith("${") and text.endswith("}"):
-            return result.get(text[2:-1].strip())
-        return result.get(text, text)
+        return evaluate_expression(text, {**task.data, **result}) if is_camunda_expression(text) else text
 
 
 __all__ = ["Engine", "ServiceBridge", "ServiceCall", "Snapshot", "TopicServiceTask", "WaitingTask"]

@@ -25,6 +25,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from ..domain.errors import ProcessError
+from .expressions import ExpressionRefused, is_camunda_expression
+from .expressions import evaluate as evaluate_camunda
 
 
 class ScriptRefused(ProcessError):
@@ -126,6 +128,16 @@ class SandboxedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(environment=SandboxEnvironment())
         self.service_runner: ServiceRunner | None = None
+
+    def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        """JUEL (`${...}`) and FEEL (`=...`) with Camunda's meaning, by our own evaluator; the rest as Python."""
+        if not is_camunda_expression(expression):
+            return super().evaluate(task, expression, external_context)
+        try:
+            return evaluate_camunda(expression, {**(external_context or {}), **task.data})
+        except ExpressionRefused as exc:
+            element = task.task_spec.bpmn_id
+            raise ProcessError(f"element {element}: {exc.message}", details={"element_id": element}) from None
 
     def validate(self, expression: str) -> None:
         # DMN cells rely on SyntaxError to tell "<= 250" (a comparison to complete) from "250".

@@ -6,6 +6,7 @@ Messages never name internal facts (approvers, KYC evidence, work notes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..domain.errors import ServiceTaskError
@@ -26,6 +27,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "request_declined": ("Your request {ref}",
                          "Dear {name},\n\nwe are unable to process your request {ref}. "
                          "Our team will contact you if anything further is needed.\n"),
+    "information_requested": ("We need information for your request {ref}",
+                              "Dear {name},\n\nto continue with your request {ref} we need the following "
+                              "from you:\n\n{question}\n\nPlease answer from your status page.\n"),
     "request_closed": ("Request {ref} closed",
                        "Dear {name},\n\nyour request {ref} is closed. Thank you; you can rate our "
                        "service from your status page.\n"),
@@ -46,6 +50,12 @@ def _summary(data: dict[str, Any], record: RequestRecord) -> str:
     return words.format(amount=f"{record.currency} {data.get('action_amount')}", invoice=data.get("target_invoice"))
 
 
+def _question(data: Mapping[str, Any]) -> str:
+    """The investigator's question, as written for the customer (information_requested)."""
+    question = str(data.get("question") or "").strip()
+    return question or "the details our team will contact you about"
+
+
 def notify(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:
     template = str(inputs["template"])
     if template not in TEMPLATES:
@@ -56,7 +66,7 @@ def notify(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:
     name = customer.name if customer else record.customer_id
     subject, body = TEMPLATES[template]
     values = {"ref": record.reference, "name": name, "kind": record.type.replace("_", " "),
-              "summary": _summary(dict(ctx.data), record)}
+              "summary": _summary(dict(ctx.data), record), "question": _question(ctx.data)}
     key = f"{record.reference}:{template}:{ctx.step_key}"
     ctx.outbox.add(OutboxMessage(key=key, request_reference=record.reference, customer_id=record.customer_id,
                                  to=customer.email if customer else None, template=template,

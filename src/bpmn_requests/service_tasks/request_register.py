@@ -95,7 +95,10 @@ def register(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:
     details["customer_name"] = customer.name
     is_new = customer.since is None or customer.since >= ctx.clock.today() - timedelta(days=NEW_CUSTOMER_DAYS)
     return {"reference": ctx.record.reference, "amount": amount, "customer_name": customer.name,
-            "customer_is_new": is_new, "write_off_tolerance": ctx.settings.write_off_tolerance}
+            "customer_is_new": is_new, "write_off_tolerance": ctx.settings.write_off_tolerance,
+            # No answer from the customer yet: a rejection later sets it False, and automatic steps such
+            # as the small write-off must not repeat in the round a rejection reopens.
+            "accept": None}
 
 
 DEFINITION = ServiceTaskDefinition(
@@ -106,6 +109,7 @@ DEFINITION = ServiceTaskDefinition(
              Param("amount", "decimal", "the amount at stake"),
              Param("customer_name", "string", "the customer's name"),
              Param("customer_is_new", "boolean", "customer for less than 90 days"),
-             Param("write_off_tolerance", "decimal", "automatic write-off limit")),
+             Param("write_off_tolerance", "decimal", "automatic write-off limit"),
+             Param("accept", "boolean", "the customer's answer: None until they answer", required=False)),
     handler=register,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +14,19 @@ from ..domain.audit import GENESIS, AuditEvent, event_hash
 from ..domain.errors import Conflict, NotFound
 from ..domain.ports import OutboxMessage
 from ..domain.users import User
-from ..usecases.ports import Deployment, HumanTask, InstanceRow
+from ..usecases.outbox import QueuedMessage
+from ..usecases.ports import Deployment, HumanTask, InstanceRow, ProcessVersionRow
 from .counters import counters, next_value
-from .tables import audit_events, deployment_files, deployments, human_tasks, instances, outbox, users
+from .tables import (
+    audit_events,
+    deployment_files,
+    deployments,
+    human_tasks,
+    instances,
+    outbox,
+    process_versions,
+    users,
+)
 
 Now = Callable[[], datetime]
 
@@ -55,6 +65,11 @@ class SqlInstanceRepository:
 
     def unfinished(self) -> list[InstanceRow]:
         rows = self.session.execute(select(instances).where(instances.c.status != "completed")).all()
+        return [InstanceRow(**r._mapping) for r in rows]
+
+    def for_deployments(self, deployment_ids: Sequence[int]) -> list[InstanceRow]:
+        rows = self.session.execute(select(instances).where(instances.c.deployment_id.in_(list(deployment_ids)))
+                                    .order_by(instances.c.created_at, instances.c.id)).all()
         return [InstanceRow(**r._mapping) for r in rows]
 
 
@@ -98,6 +113,17 @@ class SqlTaskRepository:
     def open_tasks(self) -> list[HumanTask]:
         return self._open()
 
+    def for_instances(self, instance_ids: Sequence[str]) -> list[HumanTask]:
+        query = select(human_tasks).where(human_tasks.c.instance_id.in_(list(instance_ids))).order_by(
+            human_tasks.c.created_at, human_tasks.c.id)
+        return [_task(r) for r in self.session.execute(query).all()]
+
+    def update_definition(self, task: HumanTask) -> None:
+        self.session.execute(update(human_tasks).where(human_tasks.c.id == task.id).values(
+            element_id=task.element_id, process_id=task.process_id, name=task.name, form_id=task.form_id,
+            candidate_groups=list(task.candidate_groups), assignee=task.assignee, properties=task.properties,
+            required_level=task.required_level))
+
 
 class SqlDeploymentRepository:
     def __init__(self, session: Session, now: Now, cache: dict[int, Deployment] | None = None):
@@ -118,6 +144,8 @@ class SqlDeploymentRepository:
         return self.get(row.id) if row else None
 
     def get(self, deployment_id: int) -> Deployment:
+        if not 0 < deployment_id < 2**63:  # no such row, and the database could not even compare it
+            raise NotFound(f"no deployment {deployment_id}")
         if deployment_id not in self._cache:
             row = self.session.execute(select(deployments).where(deployments.c.id == deployment_id)).first()
             if row is None:
@@ -140,6 +168,23 @@ class SqlDeploymentRepository:
         ids = self.session.execute(select(deployments.c.id).order_by(deployments.c.id)).scalars()
         return [self.get(i) for i in ids]
 
+    def activate(self, deployment_id: int) -> None:
+        self.get(deployment_id)  # NotFound before anything changes
+        self.session.execute(update(deployments).where(deployments.c.id != deployment_id).values(active=False))
+        self.session.execute(update(deployments).where(deployments.c.id == deployment_id).values(active=True))
+
+    def add_version(self, version: ProcessVersionRow) -> None:
+        values = {k: v for k, v in version.__dict__.items() if k != "deployed_by"}
+        self.session.execute(insert(process_versions).values(**values))
+
+    def versions(self, process_id: str | None = None) -> list[ProcessVersionRow]:
+        query = (select(process_versions, deployments.c.deployed_by)
+                 .join(deployments, deployments.c.id == process_versions.c.deployment_id)
+                 .order_by(process_versions.c.process_id, process_versions.c.version))
+        if process_id is not None:
+            query = query.where(process_versions.c.process_id == process_id)
+        return [ProcessVersionRow(**r._mapping) for r in self.session.execute(query).all()]
+
 
 class SqlUserRepository:
     def __init__(self, session: Session, now: Now):
@@ -159,6 +204,12 @@ class SqlUserRepository:
         self.session.execute(insert(users).values(
             username=user.username, full_name=user.full_name, email=user.email, password_hash=password_hash,
             groups=sorted(user.groups), active=user.active, created_at=self._now()))
+
+    def update(self, user: User) -> None:
+        result = self.session.execute(update(users).where(users.c.username == user.username).values(
+            full_name=user.full_name, email=user.email, groups=sorted(user.groups), active=user.active))
+        if result.rowcount != 1:
+            raise NotFound(f"no user {user.username}")
 
     def all(self) -> list[User]:
         rows = self.session.execute(select(users).order_by(users.c.username)).all()
@@ -180,7 +231,8 @@ class SqlAuditLog:
     def flush(self) -> None:
         if not self.pending:
             return
-        seq = next_value(self.session, "audit", start=1) - 1  # locks the chain until commit
+        # Takes the sequence numbers of every pending event and locks the chain until commit.
+        seq = next_value(self.session, "audit", start=1, count=len(self.pending)) - 1
         prev = self.session.execute(select(audit_events.c.hash).where(audit_events.c.seq == seq)).scalar()
         prev = prev or GENESIS
         rows = []
@@ -191,12 +243,15 @@ class SqlAuditLog:
                          "before": before, "after": after, "prev_hash": prev, "hash": digest})
             prev = digest
         self.session.execute(insert(audit_events), rows)
-        self.session.execute(update(counters).where(counters.c.name == "audit").values(value=seq))
         self.pending.clear()
 
     def _events(self, query: Any) -> list[AuditEvent]:
         return [AuditEvent(r.seq, r.at, r.actor, r.action, r.subject, r.before, r.after, r.prev_hash, r.hash)
                 for r in self.session.execute(query).all()]
+
+    def written(self) -> int:
+        value = self.session.execute(select(counters.c.value).where(counters.c.name == "audit")).scalar()
+        return int(value or 0)
 
     def for_subject(self, subject: str) -> list[AuditEvent]:
         return self._events(select(audit_events).where(audit_events.c.subject == subject).order_by(audit_events.c.seq))
@@ -224,3 +279,33 @@ class SqlOutbox:
                                     .order_by(outbox.c.created_at, outbox.c.key)).all()
         return [OutboxMessage(r.key, r.request_reference, r.customer_id, r.recipient, r.template, r.subject,
                               r.body, r.created_at) for r in rows]
+
+    def unsent(self, limit: int, max_attempts: int | None = None) -> list[QueuedMessage]:
+        query = (select(outbox).where(outbox.c.sent_at.is_(None))
+                 .order_by(outbox.c.created_at, outbox.c.key).limit(limit))
+        if max_attempts is not None:
+            query = query.where(outbox.c.attempts < max_attempts)
+        return [_queued(r) for r in self.session.execute(query).all()]
+
+    def latest(self, limit: int) -> list[QueuedMessage]:
+        query = select(outbox).order_by(outbox.c.created_at.desc(), outbox.c.key.desc()).limit(limit)
+        return [_queued(r) for r in self.session.execute(query).all()]
+
+    def mark_sent(self, key: str, at: datetime) -> bool:
+        result = self.session.execute(update(outbox).where(outbox.c.key == key, outbox.c.sent_at.is_(None))
+                                      .values(sent_at=at))
+        return bool(result.rowcount == 1)
+
+    def mark_failed(self, key: str, error: str) -> int:
+        attempts = self.session.execute(update(outbox).where(outbox.c.key == key)
+                                        .values(attempts=outbox.c.attempts + 1, last_error=error)
+                                        .returning(outbox.c.attempts)).scalar()
+        if attempts is None:
+            raise NotFound(f"no outbox message {key}")
+        return int(attempts)
+
+
+def _queued(r: Any) -> QueuedMessage:
+    message = OutboxMessage(r.key, r.request_reference, r.customer_id, r.recipient, r.template, r.subject, r.body,
+                            r.created_at)
+    return QueuedMessage(message, r.attempts, r.last_error, r.sent_at)

@@ -38,6 +38,9 @@ class SqlRequestRepository:
     def __init__(self, session: Session, now: Any):
         self.session = session
         self._now = now
+        # Approvals and steps only grow. What this transaction read or wrote of them, by reference, so a
+        # save inserts the new ones without asking what is stored (saves run under the instance lock).
+        self._stored: dict[str, tuple[set[str], int]] = {}
 
     # --- RequestDirectory ---------------------------------------------------------------------
     def next_reference(self) -> str:
@@ -73,6 +76,7 @@ class SqlRequestRepository:
         if refs:
             self.session.execute(insert(request_refs), [
                 {"reference": record.reference, "kind": k, "value": v} for k, v in sorted(refs)])
+        self._stored[record.reference] = (set(), 0)
         self._sync_children(record)
 
     def save(self, record: RequestRecord) -> None:
@@ -81,20 +85,25 @@ class SqlRequestRepository:
         self._sync_children(record)
 
     def _sync_children(self, record: RequestRecord) -> None:
-        known = set(self.session.execute(
-            select(approvals.c.id).where(approvals.c.request_reference == record.reference)).scalars())
+        known, stored = self._stored.get(record.reference) or self._stored_children(record.reference)
         for seq, a in enumerate(record.approvals, start=1):
             if a.id not in known:
                 self.session.execute(insert(approvals).values(
                     id=a.id, request_reference=record.reference, seq=seq, level=a.level, approver=a.approver,
                     decision=a.decision, comment=a.comment, decided_at=a.decided_at, action=a.action,
                     amount=a.amount, proposed_by=a.proposed_by))
-        stored = self.session.execute(select(func.count()).select_from(request_steps)
-                                      .where(request_steps.c.request_reference == record.reference)).scalar() or 0
         for seq, step in enumerate(record.steps[stored:], start=stored + 1):
             self.session.execute(insert(request_steps).values(
                 request_reference=record.reference, seq=seq, element_id=step.element_id, name=step.name,
                 actor=step.actor, completed_at=step.completed_at, data=step.data))
+        self._stored[record.reference] = (known | {a.id for a in record.approvals}, max(stored, len(record.steps)))
+
+    def _stored_children(self, reference: str) -> tuple[set[str], int]:
+        known = set(self.session.execute(
+            select(approvals.c.id).where(approvals.c.request_reference == reference)).scalars())
+        stored = self.session.execute(select(func.count()).select_from(request_steps)
+                                      .where(request_steps.c.request_reference == reference)).scalar() or 0
+        return known, int(stored)
 
     def get(self, reference: str) -> RequestRecord:
         row = self.session.execute(select(requests).where(requests.c.reference == reference)).first()
@@ -102,11 +111,21 @@ class SqlRequestRepository:
             raise NotFound(f"no request {reference}")
         return self._record(row)
 
-    def _record(self, row: Any) -> RequestRecord:
+    def headers(self, references: list[str]) -> dict[str, RequestRecord]:
+        found: dict[str, RequestRecord] = {}
+        unique = sorted(set(references))
+        for start in range(0, len(unique), 500):  # keep IN lists within every database's limits
+            rows = self.session.execute(select(requests).where(requests.c.reference.in_(unique[start:start + 500])))
+            for row in rows:
+                found[row.reference] = self._record(row, children=False)
+        return found
+
+    def _record(self, row: Any, *, children: bool = True) -> RequestRecord:
         found = self.session.execute(select(approvals).where(approvals.c.request_reference == row.reference)
-                                     .order_by(approvals.c.seq)).all()
+                                     .order_by(approvals.c.seq)).all() if children else []
         steps = self.session.execute(select(request_steps).where(request_steps.c.request_reference == row.reference)
-                                     .order_by(request_steps.c.seq)).all()
+                                     .order_by(request_steps.c.seq)).all() if children else []
+        self._stored[row.reference] = ({a.id for a in found}, len(steps))
         return RequestRecord(
             reference=row.reference, type=row.type, customer_id=row.customer_id, description=row.description,
             submitted_at=row.submitted_at, requested_by=row.requested_by, priority=row.priority,
@@ -117,8 +136,9 @@ class SqlRequestRepository:
             closed_at=row.closed_at, outcome=row.outcome)
 
     def search(self, *, status: str | None = None, type: str | None = None, customer_id: str | None = None,
-               limit: int = 100) -> list[RequestRecord]:
-        query = select(requests).order_by(requests.c.submitted_at.desc(), requests.c.reference.desc()).limit(limit)
+               limit: int = 100, offset: int = 0) -> list[RequestRecord]:
+        query = (select(requests).order_by(requests.c.submitted_at.desc(), requests.c.reference.desc())
+                 .limit(limit).offset(offset))
         if status:
             query = query.where(requests.c.status == status)
         if type:
@@ -130,3 +150,4 @@ class SqlRequestRepository:
     def delete_all(self) -> None:
         for table in (request_steps, approvals, request_refs, requests):
             self.session.execute(delete(table))
+        self._stored.clear()

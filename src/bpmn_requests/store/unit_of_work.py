@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..usecases.ports import Deployment
+from .api_repo import SqlApiTokens, SqlIdempotency
 from .finance_sql import SqlFinanceGateway
+from .notes_repo import SqlAttachments, SqlNotes
+from .portal_repo import SqlPortalLinks, SqlServiceRatings
 from .repositories import (
     SqlAuditLog,
     SqlDeploymentRepository,
@@ -22,7 +25,6 @@ from .repositories import (
     SqlTaskRepository,
     SqlUserRepository,
 )
-from .notes_repo import SqlAttachments, SqlNotes
 from .request_repo import SqlRequestRepository
 
 
@@ -48,6 +50,10 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(session)
         self.notes = SqlNotes(session)
         self.attachments = SqlAttachments(session)
+        self.portal_links = SqlPortalLinks(session)
+        self.ratings = SqlServiceRatings(session)
+        self.api_tokens = SqlApiTokens(session)
+        self.idempotency = SqlIdempotency(session)
         return self
 
     def __exit__(self, *args: Any) -> None:

@@ -57,6 +57,11 @@ def _human_task(waiting: WaitingTask, instance: InstanceRow, record: RequestReco
         priority=record.priority, request_type=record.type, properties=properties)
 
 
+def task_row(waiting: WaitingTask, instance: InstanceRow, record: RequestRecord, services: Services) -> HumanTask:
+    """The open task row a wait state of the engine stands for (what `sync_tasks` adds)."""
+    return _human_task(waiting, instance, record, services)
+
+
 def sync_tasks(uow: UnitOfWork, services: Services, instance: InstanceRow, record: RequestRecord,
                waiting: list[WaitingTask]) -> list[HumanTask]:
     """Make the task rows match what the engine waits for; returns the tasks that opened now."""

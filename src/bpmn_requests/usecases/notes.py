@@ -77,17 +77,25 @@ def _content_type(upload: Upload) -> str:
     return kind
 
 
-def add_attachment(reference: str, actor: User, upload: Upload, visibility: str, upload_dir: Path,
-                   max_bytes: int, services: Services) -> Attachment:
-    """Check name, size and content; store the file under a random id; record it with its hash."""
+def check_upload(upload: Upload, max_bytes: int) -> str:
+    """The content type of an acceptable file, or ValidationFailed (empty, too large, a type not allowed).
+
+    Lets a caller refuse a whole submission before anything is written (the portal checks its evidence).
+    """
     if not upload.content:
         raise ValidationFailed("the file is empty", field="file")
     if len(upload.content) > max_bytes:
         raise ValidationFailed(f"{upload.filename}: {len(upload.content)} bytes is more than the limit of "
                                f"{max_bytes} bytes", field="file")
+    return _content_type(upload)
+
+
+def add_attachment(reference: str, actor: User, upload: Upload, visibility: str, upload_dir: Path,
+                   max_bytes: int, services: Services) -> Attachment:
+    """Check name, size and content; store the file under a random id; record it with its hash."""
     if visibility not in VISIBILITIES or (actor.is_customer and visibility != "customer"):
         raise ValidationFailed("visibility must be internal or customer", field="visibility")
-    kind = _content_type(upload)
+    kind = check_upload(upload, max_bytes)
     name = SAFE_NAME.sub("_", Path(upload.filename).name)[:200] or "attachment"
     with services.uow() as uow:
         record = uow.requests.get(reference)

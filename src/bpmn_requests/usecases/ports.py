@@ -6,6 +6,7 @@ benchmark, so every use case runs the same way on either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -56,6 +57,51 @@ class HumanTask:
 
 
 @dataclass(frozen=True)
+class ApiToken:
+    """A bearer token of the REST API as stored: never the token itself, only its sha256."""
+
+    id: int
+    username: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The first result of a create sent with an Idempotency-Key, returned again on a retry."""
+
+    key: str
+    username: str
+    request_sha256: str
+    created_at: datetime
+    status_code: int | None = None
+    reference: str | None = None
+    response: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    """A customer's private status link as stored: only the token's sha256, never the token."""
+
+    token_sha256: str
+    request_reference: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ServiceRating:
+    """The customer's rating of a closed request: once per request."""
+
+    request_reference: str
+    score: int  # 1..5
+    comment: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Deployment:
     id: int
     created_at: datetime
@@ -64,14 +110,31 @@ class Deployment:
     hashes: dict[str, str]  # name -> sha256
 
 
+@dataclass(frozen=True)
+class ProcessVersionRow:
+    """A numbered version of one process: recorded by the deployment where it or a file it uses changed."""
+
+    process_id: str
+    version: int
+    deployment_id: int
+    file_name: str
+    sha256: str  # of `file_name` in that deployment
+    version_tag: str | None
+    created_at: datetime
+    deployed_by: str = ""
+
+
 class RequestRepository(RequestDirectory, Protocol):
     def add(self, record: RequestRecord) -> None: ...
     def get(self, reference: str) -> RequestRecord: ...
+    def headers(self, references: list[str]) -> dict[str, RequestRecord]:
+        """Many records in one query, without approvals and steps (for lists such as the inbox)."""
+        ...
     def save(self, record: RequestRecord) -> None: ...
     def add_approval(self, reference: str, approval: Approval) -> None: ...
     def add_step(self, reference: str, step: StepRecord) -> None: ...
     def search(self, *, status: str | None = None, type: str | None = None,
-               customer_id: str | None = None, limit: int = 100) -> list[RequestRecord]: ...
+               customer_id: str | None = None, limit: int = 100, offset: int = 0) -> list[RequestRecord]: ...
 
 
 class InstanceRepository(Protocol):
@@ -82,6 +145,9 @@ class InstanceRepository(Protocol):
         ...
     def for_request(self, reference: str) -> InstanceRow: ...
     def unfinished(self) -> list[InstanceRow]: ...
+    def for_deployments(self, deployment_ids: Sequence[int]) -> list[InstanceRow]:
+        """Every instance (any status) started on, or moved to, one of these deployments."""
+        ...
 
 
 class TaskRepository(Protocol):
@@ -91,6 +157,13 @@ class TaskRepository(Protocol):
     def open_for_instance(self, instance_id: str) -> list[HumanTask]: ...
     def open_for_request(self, reference: str) -> list[HumanTask]: ...
     def open_tasks(self) -> list[HumanTask]: ...
+    def for_instances(self, instance_ids: Sequence[str]) -> list[HumanTask]:
+        """Every task row (any status) of these instances."""
+        ...
+    def update_definition(self, task: HumanTask) -> None:
+        """Write what the task's element defines (element, process, name, form, groups, assignee,
+        properties, level): after its instance moved to another version."""
+        ...
 
 
 class AuditLog(Protocol):
@@ -98,12 +171,22 @@ class AuditLog(Protocol):
                after: dict[str, Any] | None) -> None: ...
     def for_subject(self, subject: str) -> list[AuditEvent]: ...
     def all(self) -> list[AuditEvent]: ...
+    def written(self) -> int:
+        """How many events the chain has had, kept apart from the events (catches a deleted last one)."""
+        ...
 
 
 class DeploymentRepository(Protocol):
     def active(self) -> Deployment | None: ...
     def get(self, deployment_id: int) -> Deployment: ...
     def add(self, files: dict[str, bytes], deployed_by: str) -> Deployment: ...
+    def activate(self, deployment_id: int) -> None:
+        """Make this deployment the one new requests start on (and no other)."""
+        ...
+    def add_version(self, version: ProcessVersionRow) -> None: ...
+    def versions(self, process_id: str | None = None) -> list[ProcessVersionRow]:
+        """Process versions ordered by process id and number, with who deployed them."""
+        ...
     def list(self) -> list[Deployment]: ...
 
 
@@ -112,6 +195,39 @@ class UserRepository(Protocol):
     def add(self, user: User, password_hash: str | None) -> None: ...
     def all(self) -> list[User]: ...
     def password_hash(self, username: str) -> str | None: ...
+    def update(self, user: User) -> None:
+        """Write full name, email, groups and active of an existing user."""
+        ...
+
+
+class ApiTokenRepository(Protocol):
+    def add(self, token_sha256: str, username: str, name: str, at: datetime) -> ApiToken: ...
+    def get(self, token_id: int) -> ApiToken: ...
+    def by_hash(self, token_sha256: str) -> ApiToken | None: ...
+    def list(self, username: str | None = None) -> list[ApiToken]: ...
+    def touch(self, token_id: int, at: datetime) -> None: ...
+    def revoke(self, token_id: int, at: datetime) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, key: str, username: str) -> IdempotencyRecord | None: ...
+    def reserve(self, key: str, username: str, request_sha256: str, at: datetime) -> None:
+        """Record the key; raises IdempotencyKeyTaken when another transaction recorded it first."""
+        ...
+    def complete(self, key: str, username: str, status_code: int, reference: str,
+                 response: dict[str, Any]) -> None: ...
+
+
+class PortalLinkRepository(Protocol):
+    def add(self, link: PortalLink) -> None: ...
+    def get(self, token_sha256: str) -> PortalLink | None: ...
+
+
+class ServiceRatingRepository(Protocol):
+    def add(self, rating: ServiceRating) -> None:
+        """Record the rating; raises Conflict when the request is rated already."""
+        ...
+    def get(self, reference: str) -> ServiceRating | None: ...
 
 
 class NoteRepository(Protocol):
@@ -136,6 +252,10 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     notes: NoteRepository
     attachments: AttachmentRepository
+    portal_links: PortalLinkRepository
+    ratings: ServiceRatingRepository
+    api_tokens: ApiTokenRepository
+    idempotency: IdempotencyRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *args: object) -> None: ...

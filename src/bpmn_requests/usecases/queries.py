@@ -86,9 +86,10 @@ def show_request(reference: str, services: Services) -> dict[str, Any]:
 
 
 def list_requests(services: Services, *, status: str | None = None, type: str | None = None,
-                  customer_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+                  customer_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     with services.uow() as uow:
-        records = uow.requests.search(status=status, type=type, customer_id=customer_id, limit=limit)
+        records = uow.requests.search(status=status, type=type, customer_id=customer_id, limit=limit,
+                                      offset=offset)
         return [jsonable({"reference": r.reference, "type": r.type, "status": r.status, "customer_id": r.customer_id,
                           "priority": r.priority, "submitted_at": r.submitted_at, "outcome": r.outcome,
                           "team": (r.classification or {}).get("team")}) for r in records]
@@ -111,3 +112,36 @@ def request_progress(reference: str, services: Services) -> dict[str, Any]:
                           "completed": sorted(progress.completed.get(pid, set())),
                           "active": sorted(progress.active.get(pid, set()))})
     return {"reference": reference, "deployment": deployment.id, "processes": processes}
+
+
+SEARCH_WINDOW = 500  # text filters look at this many newest requests (the repository filters no text yet)
+
+
+def search_requests(services: Services, *, text: str = "", customer: str = "", status: str | None = None,
+                    type: str | None = None, page: int = 1, per_page: int = 25) -> dict[str, Any]:
+    """One page of requests, newest first: `text` in the reference, `customer` in the customer's id or name."""
+    text, customer, page = text.strip().lower(), customer.strip().lower(), max(page, 1)
+    filtered = bool(text or customer)
+    start = 0 if filtered else (page - 1) * per_page
+    window = SEARCH_WINDOW if filtered else per_page + 1  # one more than a page tells whether a next one exists
+    names: dict[str, str | None] = {}
+    with services.uow() as uow:
+        records = uow.requests.search(status=status or None, type=type or None, limit=window, offset=start)
+        rows = []
+        for r in records:
+            if r.customer_id not in names:
+                found = uow.finance.customer(r.customer_id)
+                names[r.customer_id] = found.name if found else None
+            name = names[r.customer_id] or ""
+            if (text and text not in r.reference.lower()) or (
+                    customer and customer not in r.customer_id.lower() and customer not in name.lower()):
+                continue
+            rows.append(jsonable({"reference": r.reference, "type": r.type, "status": r.status,
+                                  "customer_status": customer_status(r.status), "customer_id": r.customer_id,
+                                  "customer_name": name or None, "priority": r.priority,
+                                  "submitted_at": r.submitted_at, "outcome": r.outcome,
+                                  "due_at": (r.classification or {}).get("due_at")}))
+    first = (page - 1) * per_page if filtered else 0
+    return {"rows": rows[first:first + per_page], "page": page, "per_page": per_page,
+            "has_next": len(rows) > first + per_page, "window": window,
+            "truncated": filtered and len(records) >= window}

@@ -1,18 +1,29 @@
-"""Submit a request: the one submit path of the portal, the API and the command line."""
+"""Submit a request: the one submit path of the portal, the API and the command line.
+
+With an idempotency key (the API's Idempotency-Key header) the key and the result are recorded in the
+transaction that creates the request: a retry with the same body gets the first result back, a retry with
+another body is refused, and a concurrent retry cannot create a second request.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from ..domain.errors import ProcessError
+from ..domain.errors import IdempotencyConflict, IdempotencyKeyTaken, ProcessError, ValidationFailed
 from ..domain.intake import Intake, parse_intake
 from ..domain.requests import RequestRecord, customer_status
 from .context import Services, jsonable
 from .lifecycle import apply_snapshot, service_bridge
-from .ports import HumanTask, InstanceRow
+from .ports import HumanTask, InstanceRow, UnitOfWork
+
+# What the API answers a created request with; stored with the key, so a retry answers the same.
+CREATED = 201
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,8 @@ class SubmitRequest:
     data: Mapping[str, Any]
     submitted_by: str  # a staff username, or customer:<id> from the portal
     channel: str = "cli"
+    idempotency_key: str | None = None
+    body_sha256: str | None = None  # of the canonical JSON body; computed from `data` when not given
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,13 @@ class Submitted:
     customer_status: str
     instance_id: str
     opened_tasks: tuple[HumanTask, ...]
+    replayed: bool = False  # the stored first result, returned again for a retried idempotency key
+
+
+def body_digest(data: Any) -> str:
+    """sha256 of the canonical JSON of a request body (sorted keys, no spaces): what a retry must match."""
+    text = json.dumps(jsonable(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _record(intake: Intake, submitted_by: str, services: Services) -> RequestRecord:
@@ -44,7 +64,21 @@ def _record(intake: Intake, submitted_by: str, services: Services) -> RequestRec
 def submit_request(cmd: SubmitRequest, services: Services) -> Submitted:
     """Validate, register and run a new request to its first wait state, in one transaction."""
     intake = parse_intake(cmd.data, default_channel=cmd.channel)
+    if cmd.idempotency_key is not None:
+        _check_key(cmd.idempotency_key)
+    try:
+        return _submit(cmd, intake, services)
+    except IdempotencyKeyTaken:
+        # A concurrent request with the same key committed first; this attempt rolled back and now finds
+        # that result (or a conflict, when the bodies differ).
+        return _submit(cmd, intake, services)
+
+
+def _submit(cmd: SubmitRequest, intake: Intake, services: Services) -> Submitted:
     with services.uow() as uow:
+        stored = _replay_or_reserve(uow, cmd, services) if cmd.idempotency_key is not None else None
+        if stored is not None:
+            return stored
         deployment = uow.deployments.active()
         if deployment is None:
             raise ProcessError("no process version is deployed: run `bpmn-requests init` first")
@@ -68,5 +102,49 @@ def submit_request(cmd: SubmitRequest, services: Services) -> Submitted:
         opened = apply_snapshot(uow, services, instance, record, snapshot, cmd.submitted_by,
                                 {"status": "submitted", "priority": intake.priority, "outcome": None})
         uow.instances.save(instance)
+        submitted = Submitted(record.reference, record.status, customer_status(record.status), instance_id,
+                              tuple(opened))
+        if cmd.idempotency_key is not None:
+            uow.idempotency.complete(cmd.idempotency_key, cmd.submitted_by, CREATED, record.reference,
+                                     _result_json(submitted))
         uow.commit()
-    return Submitted(record.reference, record.status, customer_status(record.status), instance_id, tuple(opened))
+    return submitted
+
+
+def _check_key(key: str) -> None:
+    if not 1 <= len(key) <= 200 or not all(33 <= ord(c) <= 126 for c in key):
+        raise ValidationFailed("Idempotency-Key must be 1 to 200 visible ASCII characters, without spaces",
+                               field="Idempotency-Key")
+
+
+def _replay_or_reserve(uow: UnitOfWork, cmd: SubmitRequest, services: Services) -> Submitted | None:
+    """The first result of this key, or None after recording the key for this request."""
+    assert cmd.idempotency_key is not None
+    digest = cmd.body_sha256 or body_digest(cmd.data)
+    stored = uow.idempotency.get(cmd.idempotency_key, cmd.submitted_by)
+    if stored is None:
+        uow.idempotency.reserve(cmd.idempotency_key, cmd.submitted_by, digest, services.clock.now())
+        return None
+    if stored.request_sha256 != digest or stored.response is None:
+        raise IdempotencyConflict(
+            f"Idempotency-Key {cmd.idempotency_key!r} was first sent with a different request, which created "
+            f"{stored.reference}; send a new key for a new request",
+            details={"existing_reference": stored.reference})
+    return replace(_result_from_json(stored.response), replayed=True)
+
+
+def _result_json(submitted: Submitted) -> dict[str, Any]:
+    return {"reference": submitted.reference, "status": submitted.status,
+            "customer_status": submitted.customer_status, "instance_id": submitted.instance_id,
+            "opened_tasks": [jsonable(asdict(t)) for t in submitted.opened_tasks]}
+
+
+def _result_from_json(data: Mapping[str, Any]) -> Submitted:
+    tasks = []
+    for values in data["opened_tasks"]:
+        task = dict(values, candidate_groups=tuple(values["candidate_groups"]))
+        for name in ("created_at", "completed_at"):
+            task[name] = datetime.fromisoformat(task[name]) if task.get(name) else None
+        tasks.append(HumanTask(**task))
+    return Submitted(data["reference"], data["status"], data["customer_status"], data["instance_id"],
+                     tuple(tasks))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -233,6 +233,9 @@ def assign_task(task_id: str, assignee: str, by: User, services: Services) -> Hu
         if user.approval_level < task.required_level:
             raise ValidationFailed(f"{assignee} approves up to level {user.approval_level}; this approval needs "
                                    f"level {task.required_level}", field="assignee")
+        if not may_see(user, replace(task, assignee=None)):
+            raise ValidationFailed(f"{assignee} proposed or requested this change and may not approve it "
+                                   f"(four eyes)", field="assignee")
         before = {"task": task.id, "assignee": task.assignee, "claimed_by": task.claimed_by}
         task.assignee, task.claimed_by = assignee, None
         uow.tasks.update(task)

@@ -43,10 +43,10 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _respond(status: int, body: dict[str, Any]) -> Any:
+def _respond(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
     if _wants_json():
-        return jsonify(body), status
-    return render_template("error.html", status=status, error=body), status
+        return jsonify(body), status, headers or {}
+    return render_template("error.html", status=status, error=body), status, headers or {}
 
 
 def handle_domain_error(exc: DomainError) -> Any:
@@ -57,9 +57,38 @@ def handle_domain_error(exc: DomainError) -> Any:
                                                existing_reference=existing))
 
 
+# Headers an HTTP error keeps: how to authenticate (401), which methods a URL allows (405).
+KEPT_HEADERS = ("WWW-Authenticate", "Allow", "Retry-After")
+# Where webargs (flask-smorest) found a bad value; field names leave it out.
+_LOCATIONS = ("json", "query", "querystring", "headers", "view_args", "path", "form", "files", "cookies")
+
+
+def _field_errors(messages: Any, prefix: str = "") -> dict[str, str]:
+    """webargs' nested {"json": {"field": ["message"]}} as {"field": "message"} ({"list.0": ...} inside)."""
+    if isinstance(messages, dict):
+        found: dict[str, str] = {}
+        for key, value in messages.items():
+            name = "" if not prefix and key in _LOCATIONS else (f"{prefix}.{key}" if prefix else str(key))
+            found.update(_field_errors(value, name))
+        return found
+    if isinstance(messages, list) and not all(isinstance(m, str) for m in messages):
+        return {k: v for m in messages for k, v in _field_errors(m, prefix).items()}
+    text = " ".join(messages) if isinstance(messages, list) else str(messages)
+    return {(prefix or "body").replace("_schema", "body"): text}
+
+
 def handle_http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
     code = (exc.name or "error").lower().replace(" ", "_")
-    return _respond(exc.code or 500, error_body(code, exc.description or exc.name or "error"))
+    message = exc.description or exc.name or "error"
+    data = getattr(exc, "data", None)  # webargs puts what it refused here
+    fields = _field_errors(data["messages"]) if isinstance(data, dict) and data.get("messages") else None
+    if status == 400 and fields:
+        code, message = "malformed_json", "the request body is not valid JSON"
+    elif status == 422 and fields:
+        code, message = ValidationFailed.code, ValidationFailed.for_fields(fields).message
+    headers = {name: value for name, value in exc.get_headers() if name in KEPT_HEADERS}
+    return _respond(status, error_body(code, message, fields), headers)
 
 
 def handle_csrf_error(exc: CSRFError) -> Any:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from bpmn_requests.store import counters, finance_tables, tables  # noqa: F401 - register tables on the metadata
+from bpmn_requests.store import (  # noqa: F401 - register tables on the metadata
+    api_tables,
+    counters,
+    finance_tables,
+    portal_tables,
+    tables,
+)
 from bpmn_requests.store.base import metadata
 
 config = context.config
