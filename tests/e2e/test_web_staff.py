@@ -590,3 +590,22 @@ def test_every_component_type_renders_without_javascript_and_parses_back(app: An
         few = render_template_string("{% from 'forms/macros.html' import render_form %}{{ render_form(r) }}",
                                      r=render_form(form, data, {"lines": [{"qty": "3"}]}))
     assert re.search(r'id="f-lines-0-why-field"[^>]*hidden', few)  # "3" compares as the number 3
+
+
+def test_a_long_inbox_is_shown_a_page_at_a_time(app: Any, system: Any) -> None:
+    from bpmn_requests.web import inbox as inbox_module
+
+    for customer, invoice in (("C-1001", "INV-1001"), ("C-1002", "INV-1002")):
+        submit_request(SubmitRequest({"type": "billing_dispute", "customer_id": customer,
+                                      "invoice_numbers": [invoice], "description": "Wrong price."}, "alice"),
+                       system.services)
+    original = inbox_module.PAGE_SIZE
+    inbox_module.PAGE_SIZE = 1  # two open investigations: one per page shows the paging
+    try:
+        bob = Staff(app, "bob")
+        first = bob.get("/").get_data(as_text=True)
+        assert "page 1 of 2" in first and "Next page" in first and "Previous page" not in first
+        second = bob.get("/?page=2").get_data(as_text=True)
+        assert "page 2 of 2" in second and "Previous page" in second
+    finally:
+        inbox_module.PAGE_SIZE = original

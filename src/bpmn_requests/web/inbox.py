@@ -42,16 +42,22 @@ def _sorted(items: list[InboxItem], sort: str) -> list[InboxItem]:
     return items  # the use case's order: most urgent priority first, then oldest
 
 
+PAGE_SIZE = 50  # a long inbox is read a page at a time; rendering 1,000 rows made it slow
+
+
 @bp.get("/")
 @requires(*STAFF_GROUPS)
 def index() -> Any:
     team = request.args.get("scope") == "team" and _is_supervisor()
     items = inbox(staff(), services(), team=team)
-    shown = _sorted(_filtered(items, request.args), request.args.get("sort", "priority"))
+    matching = _sorted(_filtered(items, request.args), request.args.get("sort", "priority"))
+    pages = max(1, -(-len(matching) // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    shown = matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     assignees = assignable_users([i.task for i in shown], services()) if _is_supervisor() else {}
-    return render_template("inbox.html", items=shown, total=len(items), team=team, assignees=assignees,
-                           supervisor=_is_supervisor(), types=REQUEST_TYPES, priorities=PRIORITIES, sorts=SORTS,
-                           args=request.args)
+    return render_template("inbox.html", items=shown, total=len(items), matching=len(matching), page=page,
+                           pages=pages, team=team, assignees=assignees, supervisor=_is_supervisor(),
+                           types=REQUEST_TYPES, priorities=PRIORITIES, sorts=SORTS, args=request.args)
 
 
 def _back() -> str:
