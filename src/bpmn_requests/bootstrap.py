@@ -68,7 +68,8 @@ def service_settings(settings: Settings) -> ServiceSettings:
         sanctions_block_threshold=settings.sanctions_block_threshold,
         payment_auto_apply_confidence=settings.payment_auto_apply_confidence,
         write_off_tolerance=settings.write_off_tolerance,
-        smtp_configured=bool(settings.smtp_host))
+        smtp_configured=bool(settings.smtp_host),
+        calendar=settings.calendar())
 
 
 def build_system(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .domain.calendar import BusinessCalendar, parse_days, parse_holidays, parse_hours
 
 PREFIX = "BPMN_REQUESTS_"
 
@@ -56,6 +59,29 @@ def _score(text: str) -> float:
     return value
 
 
+def _hours_text(text: str) -> str:
+    parse_hours(text)
+    return text
+
+
+def _days_text(text: str) -> str:
+    parse_days(text)
+    return text
+
+
+def _holidays_text(text: str) -> str:
+    parse_holidays(text)
+    return text
+
+
+def _zone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{text!r} is not a time zone name like Europe/Berlin") from None
+    return text
+
+
 def _setting(default: Any, parse: Callable[[str], Any], help: str) -> Any:
     return field(default=default, metadata={"parse": parse, "help": help})
 
@@ -84,6 +110,10 @@ class Settings:
     cookie_secure: bool = _setting(False, _bool, "send cookies over HTTPS only (true behind TLS)")
     upload_dir: Path = _setting(Path("instance/uploads"), Path, "where attachments are stored")
     max_upload_bytes: int = _setting(10 * 1024 * 1024, int, "largest attachment accepted, in bytes")
+    business_hours: str = _setting("09:00-17:00", _hours_text, "working hours SLA targets count, local time")
+    working_days: str = _setting("mon-fri", _days_text, "working days SLA targets count (mon-fri, or mon,tue,...)")
+    holidays: str = _setting("", _holidays_text, "ISO dates that are not working days, comma-separated")
+    timezone: str = _setting("UTC", _zone, "time zone of the business calendar (IANA name)")
     host: str = _setting("127.0.0.1", str, "address `bpmn-requests serve` listens on")
     port: int = _setting(5000, int, "port `bpmn-requests serve` listens on")
 
@@ -109,6 +139,11 @@ class Settings:
         if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL: {settings.log_level!r} is not a log level")
         return settings
+
+    def calendar(self) -> BusinessCalendar:
+        opens, closes = parse_hours(self.business_hours)
+        return BusinessCalendar(parse_days(self.working_days), opens, closes, parse_holidays(self.holidays),
+                                self.timezone)
 
     @classmethod
     def documented(cls) -> list[tuple[str, str, str]]:

@@ -194,7 +194,9 @@ def test_the_inbox_filters_and_sorts(system: Any, client_for: Callable[[str], St
     assert references_in(bob.get("/?type=payment_issue").get_data(as_text=True)) == []
     assert len(references_in(bob.get("/?type=billing_dispute").get_data(as_text=True))) == 3
     assert references_in(bob.get("/?overdue=1").get_data(as_text=True)) == []
-    clock.advance(timedelta(hours=30))  # past the 24 h SLAs, within the 40 h one
+    # SLAs count business hours (09-17, Monday to Friday): from Monday 09:00, three days on is past the
+    # 24-hour targets (Wednesday 17:00) and within the 40-hour one (Friday 17:00).
+    clock.advance(timedelta(days=3))
     overdue = references_in(bob.get("/?overdue=1").get_data(as_text=True))
     assert first not in overdue and second in overdue
     assert "overdue" in bob.get("/").get_data(as_text=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..domain.calendar import BusinessCalendar
 from ..domain.errors import ServiceTaskError
 from ..domain.finance import FinanceGateway
 from ..domain.ports import Clock, Outbox, PepList, RequestDirectory, SanctionsScreener
@@ -27,6 +28,7 @@ class ServiceSettings:
     payment_auto_apply_confidence: float = 0.9
     write_off_tolerance: Decimal = Decimal("250.00")
     smtp_configured: bool = False
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)  # SLA targets count business hours
 
 
 @dataclass

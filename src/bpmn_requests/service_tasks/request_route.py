@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from ..domain.requests import PRIORITIES
@@ -16,10 +15,13 @@ def route(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:
     if routed in PRIORITIES and PRIORITIES.index(routed) > PRIORITIES.index(submitted):
         ctx.record.priority = routed
     hours = int(inputs["sla_hours"])
-    due = ctx.record.submitted_at + timedelta(hours=hours)
+    # The SLA target counts business hours of the configured calendar (weekends and holidays don't).
+    due = ctx.settings.calendar.add(ctx.record.submitted_at, hours)
     ctx.record.classification = {
         "team": str(inputs["team"]), "priority": ctx.record.priority, "sla_hours": hours,
         "due_at": due.isoformat(), "routed_at": ctx.clock.now().isoformat(),
+        "calendar": {"zone": ctx.settings.calendar.zone, "opens": ctx.settings.calendar.opens.isoformat(),
+                     "closes": ctx.settings.calendar.closes.isoformat()},
     }
     return {"routed_to": str(inputs["team"])}
 
@@ -29,7 +31,7 @@ DEFINITION = ServiceTaskDefinition(
     description="Writes team, priority and SLA target from the classification table to the request record.",
     inputs=(Param("team", "string", "team that handles the request"),
             Param("routed_priority", "string", "priority from the classification table"),
-            Param("sla_hours", "integer", "SLA target in hours")),
+            Param("sla_hours", "integer", "SLA target in business hours")),
     outputs=(Param("routed_to", "string", "the team"),),
     handler=route,
 )
