@@ -156,14 +156,16 @@ def tasks_for(user: User, services: Services) -> list[HumanTask]:
     with services.uow() as uow:
         tasks = uow.tasks.open_tasks()
         customer = user.username.removeprefix("customer:") if user.is_customer else None
-        visible = [t for t in tasks if may_see(user, t, customer if customer else None)
-                   and (not user.is_customer or t.request_reference in _customer_refs(uow, customer, tasks))]
+        mine = _customer_refs(uow, customer, tasks) if customer else set()
+        visible = [t for t in tasks if may_see(user, t, customer)
+                   and (customer is None or t.request_reference in mine)]
     return sorted(visible, key=lambda t: (order.get(t.priority, 2), t.created_at))
 
 
-def _customer_refs(uow: UnitOfWork, customer_id: str | None, tasks: list[HumanTask]) -> set[str]:
-    refs = {t.request_reference for t in tasks if CUSTOMER_GROUP in t.candidate_groups}
-    return {r for r in refs if uow.requests.get(r).customer_id == customer_id}
+def _customer_refs(uow: UnitOfWork, customer_id: str, tasks: list[HumanTask]) -> set[str]:
+    """The customer's own requests among those waiting for a customer, read in one query."""
+    refs = [t.request_reference for t in tasks if CUSTOMER_GROUP in t.candidate_groups]
+    return {ref for ref, record in uow.requests.headers(refs).items() if record.customer_id == customer_id}
 
 
 def claim_task(task_id: str, user: User, services: Services, *, release: bool = False) -> HumanTask:

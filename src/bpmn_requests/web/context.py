@@ -11,7 +11,9 @@ from flask_login import current_user, login_required
 
 from ..bootstrap import System
 from ..domain.users import User
+from ..usecases.accounts import STAFF_GROUPS  # noqa: F401 - re-exported for the views
 from ..usecases.context import Services
+from ..usecases.tasks import SUPERVISOR_GROUPS as _SUPERVISORS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,5 +48,5 @@ def requires(*groups: str) -> Callable[[F], F]:
     return decorator
 
 
-STAFF_GROUPS = ("agents", "billing", "ar_supervisors", "finance_managers", "cfo", "compliance", "credit", "admins")
-SUPERVISOR_GROUPS = ("ar_supervisors", "finance_managers", "cfo", "admins")
+# One list of groups each, owned by the use cases; the views only refer to them.
+SUPERVISOR_GROUPS = tuple(sorted(_SUPERVISORS))
