@@ -26,6 +26,7 @@ from bpmn_requests.store.memory_finance import MemoryFinanceGateway
 from bpmn_requests.usecases.accounts import DEMO_USERS
 from bpmn_requests.usecases.context import Services
 from bpmn_requests.usecases.deploy import collect_files, deploy
+from bpmn_requests.usecases.jobs import run_due_work
 from bpmn_requests.usecases.ports import HumanTask, InstanceRow
 from bpmn_requests.usecases.submit import SubmitRequest, Submitted, submit_request
 from bpmn_requests.usecases.tasks import Completed, CompleteTask, complete_task
@@ -85,9 +86,17 @@ def staff(services: Services, username: str) -> User:
     return user
 
 
+def drain(services: Services) -> None:
+    """Do the due work a worker would do now (asynchronous service tasks, timers due at the clock's time)."""
+    run_due_work(services)
+
+
 def submit(services: Services, *, by: str = "alice", **request: Any) -> Submitted:
-    """Submit a request (the intake fields as keyword arguments) as staff user `by`."""
-    return submit_request(SubmitRequest(request, by, str(request.get("channel", "cli"))), services)
+    """Submit a request (the intake fields as keyword arguments) as staff user `by`; a worker then does
+    what became due."""
+    submitted = submit_request(SubmitRequest(request, by, str(request.get("channel", "cli"))), services)
+    drain(services)
+    return submitted
 
 
 def dispute(services: Services, invoice: str = "INV-1001", customer: str = "C-1001", *,
@@ -110,7 +119,9 @@ def complete(services: Services, reference: str, element_id: str, username: str,
              data: dict[str, Any]) -> Completed:
     """Complete the open task at `element_id` as `username` with form `data`."""
     task = open_task(services, reference, element_id)
-    return complete_task(CompleteTask(task.id, staff(services, username), data), services)
+    done = complete_task(CompleteTask(task.id, staff(services, username), data), services)
+    drain(services)
+    return done
 
 
 def open_elements(services: Services, reference: str) -> list[str]:

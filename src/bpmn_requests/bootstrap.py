@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -11,12 +12,13 @@ from sqlalchemy import Engine as DbEngine
 from .config import Settings
 from .domain.clock import SystemClock
 from .domain.ports import Clock, PepMatch, ScreeningResult
+from .domain.retries import RetryPolicy
 from .engine.runner import Engine
 from .service_tasks import build_registry
 from .service_tasks.registry import ServiceSettings
 from .store.database import is_postgres, make_engine, make_session_factory
 from .store.unit_of_work import SqlUnitOfWork
-from .usecases.context import Services
+from .usecases.context import JobSettings, Services
 from .usecases.ports import Deployment
 
 
@@ -69,7 +71,26 @@ def service_settings(settings: Settings) -> ServiceSettings:
         payment_auto_apply_confidence=settings.payment_auto_apply_confidence,
         write_off_tolerance=settings.write_off_tolerance,
         smtp_configured=bool(settings.smtp_host),
-        calendar=settings.calendar())
+        calendar=settings.calendar(),
+        rfi_answer_period=settings.rfi_answer_period)
+
+
+def job_settings(settings: Settings) -> JobSettings:
+    return JobSettings(
+        retry=RetryPolicy(settings.service_retries, timedelta(seconds=settings.retry_backoff_seconds),
+                          timedelta(seconds=settings.retry_backoff_max_seconds)),
+        message_ttl=timedelta(seconds=settings.message_ttl_seconds),
+        message_ttl_max=timedelta(seconds=settings.message_ttl_max_seconds),
+        reminder_share=settings.sla_reminder_percent / 100,
+        redispatch_after=timedelta(seconds=settings.redispatch_seconds))
+
+
+def credit_bureau(settings: Settings) -> Any:
+    """The credit bureau client, when BPMN_REQUESTS_CREDIT_BUREAU_URL names one."""
+    if not settings.credit_bureau_url:
+        return None
+    from .service_tasks.credit_bureau import HttpCreditBureau
+    return HttpCreditBureau(settings.credit_bureau_url, timeout=settings.credit_bureau_timeout_seconds)
 
 
 def build_system(settings: Settings | None = None, *, clock: Clock | None = None,
@@ -86,7 +107,8 @@ def build_system(settings: Settings | None = None, *, clock: Clock | None = None
 
     services = Services(engine=engine or Engine(), registry=build_registry(),
                         screener=screener or LazyScreener(settings), peps=peps or LazyPepList(),
-                        clock=clock, uow=uow, settings=service_settings(settings))  # type: ignore[arg-type]
+                        clock=clock, uow=uow, settings=service_settings(settings),  # type: ignore[arg-type]
+                        jobs=job_settings(settings), bureau=credit_bureau(settings))
     return System(settings, db, services)
 
 

@@ -82,6 +82,45 @@ def _zone(text: str) -> str:
     return text
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError(f"{value} is not a positive number")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"{value} is negative")
+    return value
+
+
+def _percent(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 99:
+        raise ValueError(f"{value} is not a percentage between 1 and 99")
+    return value
+
+
+def _duration_text(text: str) -> str:
+    from .domain.retries import parse_duration
+    parse_duration(text)
+    return text.strip()
+
+
+def _broker(text: str) -> str:
+    if text and not text.startswith(("redis://", "rediss://", "amqp://")):
+        raise ValueError(f"{text!r} is not a redis:// (or amqp://) broker URL")
+    return text
+
+
+def _http_url(text: str) -> str:
+    if text and not text.startswith(("http://", "https://")):
+        raise ValueError(f"{text!r} is not an http:// or https:// URL")
+    return text.rstrip("/")
+
+
 def _setting(default: Any, parse: Callable[[str], Any], help: str) -> Any:
     return field(default=default, metadata={"parse": parse, "help": help})
 
@@ -116,6 +155,26 @@ class Settings:
     timezone: str = _setting("UTC", _zone, "time zone of the business calendar (IANA name)")
     host: str = _setting("127.0.0.1", str, "address `bpmn-requests serve` listens on")
     port: int = _setting(5000, int, "port `bpmn-requests serve` listens on")
+    broker_url: str = _setting("", _broker, "Celery broker for workers (redis://host:6379/0); empty: `serve` "
+                                            "runs due work (timers, retries, asynchronous tasks) itself")
+    sweep_seconds: float = _setting(1.0, _positive, "how often the scheduler (or serve) looks for due work")
+    redispatch_seconds: float = _setting(30.0, _positive,
+                                         "due work handed to a worker and not done after this is handed out again")
+    worker_concurrency: int = _setting(1, int, "processes one `bpmn-requests worker` runs (scale with more "
+                                               "workers on more machines)")
+    service_retries: int = _setting(3, _count, "retries of a service task failing with a transient error, "
+                                               "unless its diagram says otherwise")
+    retry_backoff_seconds: float = _setting(10.0, _positive, "wait before the first retry; each next one doubles")
+    retry_backoff_max_seconds: float = _setting(3600.0, _positive, "longest wait between two retries")
+    message_ttl_seconds: int = _setting(86400, _count, "how long a message nobody waits for yet is kept (unless "
+                                                       "the sender gives ttl_seconds)")
+    message_ttl_max_seconds: int = _setting(30 * 86400, _count, "the longest time to live a sender may ask for")
+    rfi_answer_period: str = _setting("P14D", _duration_text, "ISO 8601 duration a customer has to answer a "
+                                                              "request for information before it is closed")
+    sla_reminder_percent: int = _setting(75, _percent, "share of the SLA target used when the assignee is reminded")
+    credit_bureau_url: str = _setting("", _http_url, "credit bureau the credit score asks (empty: the "
+                                                     "internal model only)")
+    credit_bureau_timeout_seconds: float = _setting(5.0, _positive, "timeout of one credit bureau call")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

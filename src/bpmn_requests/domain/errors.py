@@ -67,6 +67,12 @@ class IdempotencyKeyTaken(IdempotencyConflict):
     """A concurrent transaction recorded the same Idempotency-Key first (a unique constraint said so)."""
 
 
+class MessageIdTaken(Conflict):
+    """A message with this name and message id was recorded already (by a concurrent delivery)."""
+
+    code = "duplicate_message"
+
+
 class Forbidden(DomainError):
     code = "forbidden"
 

@@ -43,6 +43,34 @@ class Outbox(Protocol):
 
 
 @dataclass(frozen=True)
+class BureauReport:
+    """What a credit bureau says about a customer."""
+
+    score: int  # the bureau's score, 300..850
+    delinquencies: int  # payment defaults on file
+    source: str  # which bureau, and its own reference for the report
+
+
+class CreditBureau(Protocol):
+    def report(self, customer_id: str, name: str, country: str, registration: str | None) -> BureauReport:
+        """The bureau's report; raises ServiceTaskError (transient for timeouts, refused connections,
+        HTTP 5xx and 429; permanent otherwise, `bureau_no_record` when the bureau does not know them)."""
+        ...
+
+
+class TaskBoard(Protocol):
+    """The open user tasks of the instance a service task runs in (reminders and escalations)."""
+
+    def remind(self, element_id: str) -> None:
+        """Remind whoever holds the open task at `element_id` that its SLA target is near."""
+        ...
+
+    def escalate(self, element_id: str, group: str) -> None:
+        """Offer the open task at `element_id` to `group` too, marked escalated."""
+        ...
+
+
+@dataclass(frozen=True)
 class ScreeningCandidate:
     screened_name: str  # the name we screened (customer, director, owner)
     role: str

@@ -10,12 +10,26 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EventBasedGateway,
+    IntermediateCatchEvent,
+    ReceiveTask,
+    ServiceTask,
+    StartEvent,
+)
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from ..domain.errors import ValidationFailed
 from .dialect_parsers import DIALECT_PARSERS
-from .dialects import ElementFacts, process_version_tag, read_facts
+from .dialects import NS, ElementFacts, process_version_tag, read_facts
+from .events import (
+    BoundaryEventParser,
+    GatewayEventParser,
+    IntermediateCatchEventParser,
+    ReceiveTaskEventParser,
+    StartEventParser,
+)
 from .specs import TopicServiceTaskParser
 from .xml import parse_xml
 
@@ -24,6 +38,13 @@ class RequestsParser(CamundaParser):  # type: ignore[misc]
     OVERRIDE_PARSER_CLASSES = dict(CamundaParser.OVERRIDE_PARSER_CLASSES)
     OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")] = (TopicServiceTaskParser, ServiceTask)
     OVERRIDE_PARSER_CLASSES.update(DIALECT_PARSERS)  # zeebe: and spiffworkflow: decisions, calls, scripts
+    OVERRIDE_PARSER_CLASSES.update({  # timers on our clock, messages we correlate
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("receiveTask"): (ReceiveTaskEventParser, ReceiveTask),
+        full_tag("eventBasedGateway"): (GatewayEventParser, EventBasedGateway),
+    })
 
 
 def bundle_key(files: Mapping[str, bytes]) -> str:
@@ -42,6 +63,7 @@ class ProcessBundle:
     process_ids: list[str]
     version_tags: dict[str, str | None]
     sources: dict[str, str] = field(default_factory=dict)  # process id -> file name
+    message_keys: dict[str, str] = field(default_factory=dict)  # message name -> Camunda 8 correlationKey
     _specs: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
 
     def specs(self, process_id: str) -> tuple[Any, dict[str, Any]]:
@@ -56,6 +78,13 @@ class ProcessBundle:
 
     def element(self, process_id: str, element_id: str) -> ElementFacts | None:
         return self.facts.get((process_id, element_id))
+
+    def correlation_key(self, process_id: str, element_id: str, message: str) -> str:
+        """The variable or expression a receiver of `message` at this element is correlated by."""
+        facts = self.element(process_id, element_id)
+        if facts is not None and facts.properties.get("correlationKey"):
+            return facts.properties["correlationKey"]
+        return self.message_keys.get(message) or "reference"
 
 
 def _located(exc: ValidationException, default_file: str) -> str:
@@ -73,6 +102,7 @@ def load_bundle(files: Mapping[str, bytes]) -> ProcessBundle:
     process_ids: list[str] = []
     version_tags: dict[str, str | None] = {}
     sources: dict[str, str] = {}
+    message_keys: dict[str, str] = {}
     for name in sorted(files):
         if not name.endswith((".bpmn", ".dmn")):
             continue
@@ -86,12 +116,16 @@ def load_bundle(files: Mapping[str, bytes]) -> ProcessBundle:
             raise ValidationFailed(_located(exc, name), field=name) from None
         for (element_id, fact) in read_facts(root).items():
             facts[(fact.process_id, element_id)] = fact
+        for message in root.xpath("//bpmn:message[bpmn:extensionElements/zeebe:subscription]", namespaces=NS):
+            key = message.xpath("string(bpmn:extensionElements/zeebe:subscription/@correlationKey)", namespaces=NS)
+            if message.get("name") and key:
+                message_keys[message.get("name")] = key
         for pid in parser.get_process_ids():
             if pid not in process_ids:
                 process_ids.append(pid)
                 version_tags[pid] = process_version_tag(root, pid)
                 sources[pid] = name
-    return ProcessBundle(bundle_key(files), parser, facts, process_ids, version_tags, sources)
+    return ProcessBundle(bundle_key(files), parser, facts, process_ids, version_tags, sources, message_keys)
 
 
 class BundleCache:

@@ -40,7 +40,8 @@ class ElementFacts:
     assignee: str | None = None
     due_date: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
-    async_before: bool = False
+    async_before: bool = False  # runs in a worker, not in the transaction that reaches it
+    retry: str | None = None  # retries of a failing service task: "5", "R5/PT1M" or "PT1M,PT10M"
     dialect: str = "bpmn"
     decision_id: str | None = None  # business rule task: the DMN decision it calls
     result_variable: str | None = None  # zeebe script / decision, spiff service task: where the result goes
@@ -49,6 +50,11 @@ class ElementFacts:
 
     def prop(self, name: str) -> str | None:
         return self.properties.get(name)
+
+    @property
+    def correlation_key(self) -> str:
+        """What a message this element receives is correlated by: a variable name or an expression."""
+        return self.properties.get("correlationKey") or "reference"
 
     @property
     def is_proposal(self) -> bool:
@@ -85,6 +91,8 @@ def _camunda(node: etree._Element) -> dict[str, object]:
         facts["due_date"] = node.get(c + "dueDate")
     if node.get(c + "asyncBefore") == "true":
         facts["async_before"] = True
+    for cycle in node.xpath("./bpmn:extensionElements/camunda:failedJobRetryTimeCycle", namespaces=NS):
+        facts["retry"] = (cycle.text or "").strip() or None
     if node.get(c + "decisionRef"):
         facts["decision_id"] = node.get(c + "decisionRef")
     inputs = [(p.get("name", ""), (p.text or "").strip())
@@ -109,6 +117,9 @@ def _zeebe(node: etree._Element) -> dict[str, object]:
     ext = "./bpmn:extensionElements/zeebe:"
     for td in node.xpath(ext + "taskDefinition", namespaces=NS):
         facts["topic"] = td.get("type")
+        facts["async_before"] = True  # every Camunda 8 service task is a job a worker picks up
+        if td.get("retries"):
+            facts["retry"] = td.get("retries")
     for fd in node.xpath(ext + "formDefinition", namespaces=NS):
         facts["form_id"] = fd.get("formId") or fd.get("formKey")
     for ad in node.xpath(ext + "assignmentDefinition", namespaces=NS):
@@ -151,6 +162,10 @@ def _spiff(node: etree._Element) -> dict[str, object]:
     for decision in node.xpath(ext + "calledDecisionId", namespaces=NS):
         facts["decision_id"] = (decision.text or "").strip() or None
     props = {p.get("name", ""): p.get("value", "") for p in node.xpath(ext + "properties/spiffworkflow:property", namespaces=NS)}
+    if props.get("asyncBefore", "").lower() == "true":
+        facts["async_before"] = True
+    if props.get("retries"):
+        facts["retry"] = props["retries"]
     if "formJsonSchemaFilename" in props or "formId" in props:
         facts["form_id"] = props.get("formId") or props["formJsonSchemaFilename"].removesuffix(".form")
     if props:

@@ -7,28 +7,35 @@ write (waiting tasks, statuses reached, the elements completed, the end event).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import TaskState
 
-from ..domain.errors import Conflict, DomainError, NotFound, ProcessError
+from ..domain.errors import Conflict, DomainError, NotFound, ProcessError, ServiceTaskError
 from .bundle import BundleCache, ProcessBundle
 from .dialects import ElementFacts
+from .events import Subscription, TimerDue, message_receivers, timer_due
 from .expressions import evaluate as evaluate_expression
 from .expressions import is_camunda_expression
 from .scripting import SandboxedScriptEngine
 from .serialization import StateSerializer, check_data_keys
-from .specs import TopicServiceTask
+from .specs import RUN_NOW, TopicServiceTask
 
 # SpiffWorkflow's task iterator stops at depth 1000; a task deeper than this is invisible to it.
 SAFE_DEPTH = 900
+# Rounds of "run what is ready, fire what fell due meanwhile" one run may take before it is a loop.
+MAX_ROUNDS = 100
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,25 @@ class Snapshot:
     trail: list[StepDone] = field(default_factory=list)
     end_event: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    timers: list[TimerDue] = field(default_factory=list)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    pending_async: list[str] = field(default_factory=list)  # asynchronous service tasks waiting for a worker
+    due_at: datetime | None = None  # when a worker must look at the instance next (None: nothing due)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What one run may see besides the diagram: services, the time, read-only values for expressions."""
+
+    bridge: ServiceBridge
+    instance_key: str
+    now: datetime | None = None  # None: the system clock
+    values: Mapping[str, Any] = field(default_factory=dict)  # e.g. sla_due_at, never stored in the state
+    run_async: bool = False  # run the asynchronous service tasks that wait for a worker (workers do)
+    overrides: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # element id -> result to use
+
+    def time(self) -> datetime:
+        return self.now or datetime.now(UTC)
 
 
 def _process_id(task: Any) -> str:
@@ -99,17 +125,17 @@ class Engine:
     # --- public operations -------------------------------------------------------------------
 
     def start(self, bundle: ProcessBundle, process_id: str, data: dict[str, Any],
-              bridge: ServiceBridge, instance_key: str) -> Snapshot:
+              bridge: ServiceBridge, instance_key: str, *, ctx: RunContext | None = None) -> Snapshot:
         spec, subs = bundle.specs(process_id)
         workflow = BpmnWorkflow(spec, subs, script_engine=SandboxedScriptEngine())
         start = workflow.get_tasks(state=TaskState.READY)
         for task in start:
             task.data.update(data)
-        return self._run(bundle, workflow, bridge, instance_key)
+        return self._run(bundle, workflow, ctx or RunContext(bridge, instance_key))
 
     def complete(self, bundle: ProcessBundle, process_id: str, state: str, task_id: str,
                  prepare: Callable[[dict[str, Any]], dict[str, Any]], bridge: ServiceBridge,
-                 instance_key: str) -> Snapshot:
+                 instance_key: str, *, ctx: RunContext | None = None) -> Snapshot:
         """Complete a user task with the data `prepare` returns, given the task's current data.
 
         `prepare` validates the submission against the task's own variables (form options, approval
@@ -120,13 +146,43 @@ class Engine:
         data = prepare(dict(task.data))
         check_data_keys(data)
         task.data.update(data)
-        return self._run(bundle, workflow, bridge, instance_key, first=task)
+        return self._run(bundle, workflow, ctx or RunContext(bridge, instance_key), first=task)
 
     def advance(self, bundle: ProcessBundle, process_id: str, state: str, bridge: ServiceBridge,
-                instance_key: str) -> Snapshot:
-        """Run whatever is ready (after a crash, a timer, a message)."""
+                instance_key: str, *, ctx: RunContext | None = None) -> Snapshot:
+        """Run whatever is due: timers whose time has come, asynchronous service tasks (with
+        `ctx.run_async`), and what is ready after them (also after a crash or a migration)."""
         workflow = self._restore(bundle, process_id, state)
-        return self._run(bundle, workflow, bridge, instance_key)
+        return self._run(bundle, workflow, ctx or RunContext(bridge, instance_key))
+
+    def deliver(self, bundle: ProcessBundle, process_id: str, state: str, element_id: str, message: str,
+                variables: dict[str, Any], ctx: RunContext) -> Snapshot:
+        """Hand a message to the element waiting for it; its variables become process variables."""
+        check_data_keys(variables, "variables")
+        workflow = self._restore(bundle, process_id, state)
+        for task in list(workflow.event_manager.tasks.values()):
+            spec = task.task_spec
+            if (element_id, message) not in message_receivers(task):
+                continue
+            definitions = getattr(spec.event_definition, "event_definitions", [spec.event_definition])
+            definition = next(d for d in definitions if getattr(d, "name", None) == message)
+            self._bind(workflow, bundle, ctx)  # the catch may evaluate timers of the element it completes
+            spec.catch(task, BpmnEvent(definition, payload=dict(variables)))
+            spec._update(task)
+            return self._run(bundle, workflow, ctx)
+        raise NotFound(f"the instance does not wait for message {message!r} at {element_id}")
+
+    def cancel(self, bundle: ProcessBundle, process_id: str, state: str) -> Snapshot:
+        """Stop the instance where it is: every waiting task, timer and receiver is cancelled."""
+        workflow = self._restore(bundle, process_id, state)
+        workflow.cancel()
+        return Snapshot(state=self.serializer.dumps(workflow), completed=True, waiting=[],
+                        data=self._last_data(workflow))
+
+    def describe(self, bundle: ProcessBundle, process_id: str, state: str) -> Snapshot:
+        """What the instance waits for now (tasks, timers, messages, workers), without running anything."""
+        workflow = self._restore(bundle, process_id, state)
+        return self._snapshot(bundle, workflow, RunContext(lambda call: {}, ""), [], [], [])
 
     def waiting(self, bundle: ProcessBundle, process_id: str, state: str) -> list[WaitingTask]:
         workflow = self._restore(bundle, process_id, state)
@@ -176,13 +232,18 @@ class Engine:
             tasks.extend(sub.tasks.values())
         return tasks
 
-    def _run(self, bundle: ProcessBundle, workflow: BpmnWorkflow, bridge: ServiceBridge,
-             instance_key: str, first: Any = None) -> Snapshot:
+    def _bind(self, workflow: BpmnWorkflow, bundle: ProcessBundle, ctx: RunContext) -> None:
+        engine: SandboxedScriptEngine = workflow.script_engine
+        engine.service_runner = self._service_runner(bundle, ctx)
+        engine.clock = ctx.time
+        engine.values = ctx.values  # read when an expression asks (SLA values are computed lazily)
+
+    def _run(self, bundle: ProcessBundle, workflow: BpmnWorkflow, ctx: RunContext, first: Any = None) -> Snapshot:
         trail: list[StepDone] = []
         statuses: list[str] = []
         end_events: list[str] = []
         engine: SandboxedScriptEngine = workflow.script_engine
-        engine.service_runner = self._service_runner(bundle, bridge, instance_key)
+        self._bind(workflow, bundle, ctx)
 
         def did_complete(task: Any) -> None:
             if task.depth >= SAFE_DEPTH:
@@ -203,7 +264,14 @@ class Engine:
             if first is not None:
                 first.run()
                 did_complete(first)
-            workflow.do_engine_steps(did_complete_task=did_complete)
+            workflow.refresh_timers()
+            if ctx.run_async:
+                for task in self._pending_async(workflow):
+                    task.internal_data[RUN_NOW] = True
+                    task.run()
+                    if task.state == TaskState.COMPLETED:
+                        did_complete(task)
+            self._run_ready(workflow, did_complete)
         except DomainError:
             raise
         except (WorkflowTaskException, SpiffWorkflowException) as exc:
@@ -211,12 +279,64 @@ class Engine:
         finally:
             engine.service_runner = None
         self._check_nothing_hidden(workflow)
+        return self._snapshot(bundle, workflow, ctx, statuses, trail, end_events)
+
+    def _run_ready(self, workflow: BpmnWorkflow, did_complete: Callable[[Any], None]) -> None:
+        # do_engine_steps refreshes timers only at its end; one that fell due meanwhile (or a zero
+        # duration) is READY then, so run again until nothing automatic is ready.
+        for _ in range(MAX_ROUNDS):
+            workflow.do_engine_steps(did_complete_task=did_complete)
+            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in self._all_tasks(workflow)):
+                return
+        raise ProcessError(f"the instance kept firing timers for {MAX_ROUNDS} rounds in one step: a timer cycle "
+                           f"or a loop through timers that are already due never waits")
+
+    def _pending_async(self, workflow: BpmnWorkflow) -> list[Any]:
+        return [t for t in self._all_tasks(workflow) if t.state == TaskState.STARTED
+                and isinstance(t.task_spec, TopicServiceTask) and t.task_spec.asynchronous]
+
+    def _snapshot(self, bundle: ProcessBundle, workflow: BpmnWorkflow, ctx: RunContext, statuses: list[str],
+                  trail: list[StepDone], end_events: list[str]) -> Snapshot:
         waiting = self._waiting(bundle, workflow)
-        statuses.extend(str(w.properties["status"]) for w in waiting if w.properties.get("status"))
-        completed = workflow.is_completed()
-        return Snapshot(state=self.serializer.dumps(workflow), completed=completed, waiting=waiting,
+        subscriptions = self._subscriptions(bundle, workflow)
+        for item in waiting:
+            if item.properties.get("status"):
+                statuses.append(str(item.properties["status"]))
+        for sub in subscriptions:
+            facts = bundle.element(sub.process_id, sub.element_id)
+            if facts is not None and facts.prop("status"):
+                statuses.append(str(facts.prop("status")))
+        timers = [TimerDue(t.task_spec.bpmn_id, _process_id(t), due)
+                  for t in workflow.event_manager.tasks.values() if (due := timer_due(t)) is not None]
+        pending = [t.task_spec.bpmn_id for t in self._pending_async(workflow)]
+        dues = [t.due_at for t in timers] + ([ctx.time()] if pending else [])
+        return Snapshot(state=self.serializer.dumps(workflow), completed=workflow.is_completed(), waiting=waiting,
                         statuses=statuses, trail=trail, end_event=end_events[-1] if end_events else None,
-                        data=self._last_data(workflow))
+                        data=self._last_data(workflow), timers=sorted(timers, key=lambda t: t.due_at),
+                        subscriptions=subscriptions, pending_async=pending, due_at=min(dues) if dues else None)
+
+    def _subscriptions(self, bundle: ProcessBundle, workflow: BpmnWorkflow) -> list[Subscription]:
+        found = []
+        for task in workflow.event_manager.tasks.values():
+            for element_id, message in message_receivers(task):
+                pid = _process_id(task)
+                key = self._correlation_value(task, bundle.correlation_key(pid, element_id, message))
+                found.append(Subscription(element_id, pid, message, key))
+        return found
+
+    def _correlation_value(self, task: Any, key: str) -> str | None:
+        # A plain name is a variable (absent: no key yet); anything else is an expression.
+        text = key.strip()
+        if IDENTIFIER.match(text):
+            value = task.data.get(text)
+        else:
+            try:
+                value = task.workflow.script_engine.evaluate(task, text)
+            except (DomainError, SpiffWorkflowException) as exc:
+                element = task.task_spec.bpmn_id
+                raise ProcessError(f"element {element}: the correlation key {text!r} cannot be evaluated: {exc}",
+                                   details={"element_id": element}) from None
+        return None if value is None else str(value)
 
     def _process_error(self, exc: SpiffWorkflowException) -> DomainError:
         cause = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
@@ -252,21 +372,35 @@ class Engine:
             return dict(workflow.last_task.data)
         return dict(workflow.data)
 
-    def _service_runner(self, bundle: ProcessBundle, bridge: ServiceBridge,
-                        instance_key: str) -> Callable[[Any, str], dict[str, Any]]:
+    def _service_runner(self, bundle: ProcessBundle, ctx: RunContext) -> Callable[[Any, str], dict[str, Any]]:
+        overrides = dict(ctx.overrides)
+
         def run(task: Any, topic: str) -> dict[str, Any]:
             pid = _process_id(task)
             element_id = task.task_spec.bpmn_id
             facts = bundle.element(pid, element_id)
             if not topic:
                 raise ProcessError(f"service task {element_id} names no topic", details={"element_id": element_id})
+            if element_id in overrides:  # an admin skipped this step with the result it should have given
+                result = overrides.pop(element_id)
+                check_data_keys(result, "result")
+                return result
             # An empty input parameter (an optional element-template field left blank) maps nothing: the
             # service task then receives the process variable of the same name, as without a mapping.
             dialect = facts.dialect if facts else "bpmn"
             inputs = {name: self._input_value(task, raw, dialect) for name, raw in (facts.inputs if facts else ())
                       if raw.strip()}
-            call = ServiceCall(topic, element_id, pid, f"{instance_key}:{task.id}", inputs, dict(task.data))
-            result = bridge(call)
+            call = ServiceCall(topic, element_id, pid, f"{ctx.instance_key}:{task.id}", inputs, dict(task.data))
+            try:
+                result = ctx.bridge(call)
+            except ServiceTaskError as exc:
+                exc.details.update(element_id=element_id, process_id=pid, data=dict(task.data))
+                raise
+            except OSError as exc:  # a network or file problem of the service: worth trying again
+                error = ServiceTaskError(f"{topic}: {type(exc).__name__}: {exc}", error_code="unavailable",
+                                         transient=True)
+                error.details.update(element_id=element_id, process_id=pid, data=dict(task.data))
+                raise error from exc
             if facts and facts.outputs:
                 return {name: self._output_value(task, result, raw) for name, raw in facts.outputs}
             if facts and facts.result_variable:  # SpiffArena: the whole result in one variable
@@ -288,4 +422,5 @@ class Engine:
         return evaluate_expression(text, {**task.data, **result}) if is_camunda_expression(text) else text
 
 
-__all__ = ["Engine", "ServiceBridge", "ServiceCall", "Snapshot", "TopicServiceTask", "WaitingTask"]
+__all__ = ["Engine", "RunContext", "ServiceBridge", "ServiceCall", "Snapshot", "Subscription", "TimerDue",
+           "TopicServiceTask", "WaitingTask"]

@@ -128,16 +128,24 @@ class SandboxedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(environment=SandboxEnvironment())
         self.service_runner: ServiceRunner | None = None
+        # Bound by the engine for one run: the time timers compare with, and read-only system values
+        # (the request's SLA times) that expressions may use but never store.
+        self.clock: Callable[[], _dt.datetime] | None = None
+        self.values: Mapping[str, Any] = {}
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
         """JUEL (`${...}`) and FEEL (`=...`) with Camunda's meaning, by our own evaluator; the rest as Python."""
+        context = {**self.values, **(external_context or {})}
         if not is_camunda_expression(expression):
-            return super().evaluate(task, expression, external_context)
+            return super().evaluate(task, expression, context)
         try:
-            return evaluate_camunda(expression, {**(external_context or {}), **task.data})
+            return evaluate_camunda(expression, {**context, **task.data})
         except ExpressionRefused as exc:
             element = task.task_spec.bpmn_id
             raise ProcessError(f"element {element}: {exc.message}", details={"element_id": element}) from None
+
+    def execute(self, task: Any, script: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        return super().execute(task, script, {**self.values, **(external_context or {})})
 
     def validate(self, expression: str) -> None:
         # DMN cells rely on SyntaxError to tell "<= 250" (a comparison to complete) from "250".

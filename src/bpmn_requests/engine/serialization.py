@@ -12,6 +12,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+    MessageEventDefinitionConverter,
+    TimerConditionalEventDefinitionConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -19,6 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from ..domain.errors import ValidationFailed
+from .events import TIMER_CLASSES, ReceivedMessage
 
 
 class StatelessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
@@ -43,6 +48,9 @@ class StatelessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
 def _registry() -> Any:
     config = dict(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = StatelessWorkflowConverter
+    # Event definitions appear in instance state inside an event-based gateway's seen events.
+    config.update({timer: TimerConditionalEventDefinitionConverter for timer in TIMER_CLASSES})
+    config[ReceivedMessage] = MessageEventDefinitionConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), typename="Decimal")
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]),

@@ -8,7 +8,7 @@ from .registry import Registry, ServiceTaskDefinition
 
 MODULES = (
     "request_register", "request_route", "request_close", "approval_auto", "notify_customer",
-    "kyc.validate", "invoice_lookup", "payment_match", "credit_score", "ledger_post",
+    "kyc.validate", "invoice_lookup", "payment_match", "credit_score", "ledger_post", "task_sla",
 )
 
 
@@ -16,5 +16,5 @@ def build_registry() -> Registry:
     definitions: list[ServiceTaskDefinition] = []
     for name in MODULES:
         module = importlib.import_module(f"{__name__}.{name}")
-        definitions.append(module.DEFINITION)
+        definitions.extend(getattr(module, "DEFINITIONS", None) or (module.DEFINITION,))
     return Registry(definitions)

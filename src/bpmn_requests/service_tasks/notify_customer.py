@@ -30,6 +30,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "information_requested": ("We need information for your request {ref}",
                               "Dear {name},\n\nto continue with your request {ref} we need the following "
                               "from you:\n\n{question}\n\nPlease answer from your status page.\n"),
+    "request_closed_no_response": ("Request {ref} closed without your answer",
+                                   "Dear {name},\n\nwe asked you for information about your request {ref} and "
+                                   "did not receive an answer in time, so we have closed it. You are welcome to "
+                                   "submit a new request with the information at any time.\n"),
     "request_closed": ("Request {ref} closed",
                        "Dear {name},\n\nyour request {ref} is closed. Thank you; you can rate our "
                        "service from your status page.\n"),

@@ -14,7 +14,15 @@ from typing import Any
 from ..domain.calendar import BusinessCalendar
 from ..domain.errors import ServiceTaskError
 from ..domain.finance import FinanceGateway
-from ..domain.ports import Clock, Outbox, PepList, RequestDirectory, SanctionsScreener
+from ..domain.ports import (
+    Clock,
+    CreditBureau,
+    Outbox,
+    PepList,
+    RequestDirectory,
+    SanctionsScreener,
+    TaskBoard,
+)
 from ..domain.requests import RequestRecord
 
 
@@ -28,6 +36,7 @@ class ServiceSettings:
     payment_auto_apply_confidence: float = 0.9
     write_off_tolerance: Decimal = Decimal("250.00")
     smtp_configured: bool = False
+    rfi_answer_period: str = "P14D"  # ISO 8601: how long a customer has to answer a request for information
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)  # SLA targets count business hours
 
 
@@ -45,6 +54,8 @@ class ServiceContext:
     step_key: str  # unique per execution of one task in one instance: the idempotency key base
     data: Mapping[str, Any] = field(default_factory=dict)  # all process variables, read-only
     settings: ServiceSettings = field(default_factory=ServiceSettings)
+    tasks: TaskBoard | None = None  # the instance's open user tasks (None outside an instance run)
+    bureau: CreditBureau | None = None  # the credit bureau, when one is configured
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`request/close`: close the request with its outcome (resolved, rejected, blocked)."""
+"""`request/close`: close the request with its outcome (resolved, rejected, blocked, no_response)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from ..domain.errors import ServiceTaskError
 from .registry import Param, ServiceContext, ServiceTaskDefinition
 
-OUTCOMES = ("resolved", "rejected", "blocked", "withdrawn")
+OUTCOMES = ("resolved", "rejected", "blocked", "withdrawn", "no_response")
 
 
 def close(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:

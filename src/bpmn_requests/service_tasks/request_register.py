@@ -1,7 +1,8 @@
 """`request/register`: check a new request against the ledger, refuse duplicates, give it its number.
 
 Inputs: none beyond the request record (set by the submit use case). Outputs: `reference`, `amount`
-(the amount at stake, Decimal), `customer_name`, `customer_is_new`, `write_off_tolerance`.
+(the amount at stake, Decimal), `customer_name`, `customer_is_new`, `write_off_tolerance`,
+`rfi_answer_period` (how long the customer has to answer a request for information).
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def register(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:
             "customer_is_new": is_new, "write_off_tolerance": ctx.settings.write_off_tolerance,
             # No answer from the customer yet: a rejection later sets it False, and automatic steps such
             # as the small write-off must not repeat in the round a rejection reopens.
-            "accept": None}
+            "accept": None,
+            # How long the customer has to answer a request for information (an ISO 8601 duration).
+            "rfi_answer_period": ctx.settings.rfi_answer_period}
 
 
 DEFINITION = ServiceTaskDefinition(
@@ -110,6 +113,7 @@ DEFINITION = ServiceTaskDefinition(
              Param("customer_name", "string", "the customer's name"),
              Param("customer_is_new", "boolean", "customer for less than 90 days"),
              Param("write_off_tolerance", "decimal", "automatic write-off limit"),
-             Param("accept", "boolean", "the customer's answer: None until they answer", required=False)),
+             Param("accept", "boolean", "the customer's answer: None until they answer", required=False),
+             Param("rfi_answer_period", "string", "ISO 8601 duration the customer has to answer a question")),
     handler=register,
 )

@@ -27,12 +27,16 @@ from ..usecases.ports import (
     Deployment,
     HumanTask,
     IdempotencyRecord,
+    Incident,
     InstanceRow,
     PortalLink,
     ProcessVersionRow,
     ServiceRating,
+    StoredMessage,
+    SubscriptionRow,
 )
 from .memory_finance import MemoryFinanceGateway
+from .memory_jobs import MemoryIncidents, MemoryMessages, MemorySubscriptions
 
 
 @dataclass
@@ -56,6 +60,9 @@ class MemoryState:
     ratings: dict[str, ServiceRating] = field(default_factory=dict)  # by request reference
     api_tokens: dict[int, tuple[ApiToken, str]] = field(default_factory=dict)  # id -> (token, its sha256)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    messages: dict[str, StoredMessage] = field(default_factory=dict)
+    subscriptions: dict[str, list[SubscriptionRow]] = field(default_factory=dict)  # by instance id
     counter: int = 100000
 
 
@@ -133,6 +140,25 @@ class MemoryInstances:
     def for_deployments(self, deployment_ids: Sequence[int]) -> list[InstanceRow]:
         wanted = set(deployment_ids)
         return [replace(r) for r in self.s.instances.values() if r.deployment_id in wanted]
+
+    def _due(self, now: datetime) -> list[InstanceRow]:
+        found = [r for r in self.s.instances.values()
+                 if r.status == "running" and r.due_at is not None and r.due_at <= now]
+        return sorted(found, key=lambda r: (r.due_at, r.id))
+
+    def claim_due(self, now: datetime, instance_id: str | None = None) -> InstanceRow | None:
+        found = [r for r in self._due(now) if instance_id is None or r.id == instance_id]
+        return replace(found[0]) if found else None
+
+    def dispatch_due(self, now: datetime, limit: int, redispatch_before: datetime) -> list[str]:
+        ids = [r.id for r in self._due(now) if r.dispatched_at is None or r.dispatched_at < redispatch_before][:limit]
+        for instance_id in ids:
+            self.s.instances[instance_id].dispatched_at = now
+        return ids
+
+    def next_due_at(self) -> datetime | None:
+        dues = [r.due_at for r in self.s.instances.values() if r.status == "running" and r.due_at is not None]
+        return min(dues) if dues else None
 
 
 class MemoryTasks:
@@ -427,6 +453,9 @@ class MemoryUnitOfWork:
         self.ratings = MemoryServiceRatings(self.state)
         self.api_tokens = MemoryApiTokens(self.state)
         self.idempotency = MemoryIdempotency(self.state)
+        self.incidents = MemoryIncidents(self.state)
+        self.messages = MemoryMessages(self.state)
+        self.subscriptions = MemorySubscriptions(self.state)
         self.finance = self.state.finance
         return self
 

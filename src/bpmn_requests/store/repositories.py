@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.audit import GENESIS, AuditEvent, event_hash
@@ -71,6 +71,34 @@ class SqlInstanceRepository:
         rows = self.session.execute(select(instances).where(instances.c.deployment_id.in_(list(deployment_ids)))
                                     .order_by(instances.c.created_at, instances.c.id)).all()
         return [InstanceRow(**r._mapping) for r in rows]
+
+    def claim_due(self, now: datetime, instance_id: str | None = None) -> InstanceRow | None:
+        query = select(instances).where(instances.c.status == "running", instances.c.due_at <= now)
+        if instance_id is not None:
+            query = query.where(instances.c.id == instance_id)
+        else:
+            query = query.order_by(instances.c.due_at, instances.c.id).limit(1)
+        if self.lock_rows:  # another worker's instance is skipped, never waited for
+            query = query.with_for_update(skip_locked=True)
+        found = self.session.execute(query).first()
+        return InstanceRow(**found._mapping) if found else None
+
+    def dispatch_due(self, now: datetime, limit: int, redispatch_before: datetime) -> list[str]:
+        query = (select(instances.c.id).where(
+            instances.c.status == "running", instances.c.due_at <= now,
+            or_(instances.c.dispatched_at.is_(None), instances.c.dispatched_at < redispatch_before))
+            .order_by(instances.c.due_at, instances.c.id).limit(limit))
+        if self.lock_rows:
+            query = query.with_for_update(skip_locked=True)
+        ids = [str(i) for i in self.session.execute(query).scalars()]
+        if ids:
+            self.session.execute(update(instances).where(instances.c.id.in_(ids)).values(dispatched_at=now))
+        return ids
+
+    def next_due_at(self) -> datetime | None:
+        return self.session.execute(select(instances.c.due_at).where(
+            instances.c.status == "running", instances.c.due_at.is_not(None))
+            .order_by(instances.c.due_at).limit(1)).scalar()
 
 
 def _task(row: Any) -> HumanTask:

@@ -132,6 +132,10 @@ instances = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("end_event", String(200)),
     Column("error", Text),
+    Column("due_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("dispatched_at", UtcDateTime),
+    Index("ix_instances_status_due_at", "status", "due_at"),
 )
 
 human_tasks = Table(

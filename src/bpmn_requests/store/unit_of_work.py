@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..usecases.ports import Deployment
 from .api_repo import SqlApiTokens, SqlIdempotency
 from .finance_sql import SqlFinanceGateway
+from .jobs_repo import SqlIncidents, SqlMessages, SqlSubscriptions
 from .notes_repo import SqlAttachments, SqlNotes
 from .portal_repo import SqlPortalLinks, SqlServiceRatings
 from .repositories import (
@@ -54,6 +55,9 @@ class SqlUnitOfWork:
         self.ratings = SqlServiceRatings(session)
         self.api_tokens = SqlApiTokens(session)
         self.idempotency = SqlIdempotency(session)
+        self.incidents = SqlIncidents(session)
+        self.messages = SqlMessages(session)
+        self.subscriptions = SqlSubscriptions(session)
         return self
 
     def __exit__(self, *args: Any) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from ..domain.ports import Clock, PepList, SanctionsScreener
+from ..domain.ports import Clock, CreditBureau, PepList, SanctionsScreener
+from ..domain.retries import RetryPolicy
 from ..engine.bundle import ProcessBundle
 from ..engine.runner import Engine
 from ..forms import FormCatalog
@@ -15,6 +18,17 @@ from ..service_tasks.registry import Registry, ServiceSettings
 from .ports import Deployment, UnitOfWork
 
 MAIN_PROCESS = "customer_request"
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """How unattended work behaves; comes from Settings."""
+
+    retry: RetryPolicy = RetryPolicy(3, timedelta(seconds=10), timedelta(hours=1))
+    message_ttl: timedelta = timedelta(days=1)  # how long a message nobody waits for yet is kept
+    message_ttl_max: timedelta = timedelta(days=30)
+    reminder_share: float = 0.75  # the SLA reminder fires when this share of the target is used
+    redispatch_after: timedelta = timedelta(seconds=30)  # a dispatched job not done by then is sent again
 
 
 @dataclass
@@ -26,7 +40,12 @@ class Services:
     clock: Clock
     uow: Callable[[], UnitOfWork]
     settings: ServiceSettings = field(default_factory=ServiceSettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
+    bureau: CreditBureau | None = None  # the credit bureau credit/score asks (None: internal model only)
     main_process: str = MAIN_PROCESS
+    # Told the id of an instance whose work fell due in a committed transaction (a worker picks it up
+    # sooner than the next sweep); None: the sweep finds it.
+    on_due: Callable[[str], None] | None = None
     _catalogs: dict[int, FormCatalog] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -41,6 +60,13 @@ class Services:
             with self._lock:
                 self._catalogs[deployment.id] = catalog
         return catalog
+
+
+def announce_due(services: Services, instance: Any) -> None:
+    """After a commit: hand an instance whose work is due now to whoever runs due work."""
+    if services.on_due is not None and instance.due_at is not None and instance.due_at <= services.clock.now():
+        with contextlib.suppress(Exception):  # a lost announcement only delays the work until the next sweep
+            services.on_due(instance.id)
 
 
 def process_files(files: dict[str, bytes]) -> dict[str, bytes]:

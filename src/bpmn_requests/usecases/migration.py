@@ -14,8 +14,8 @@ from ..domain.requests import RequestRecord
 from ..engine.bundle import ProcessBundle
 from ..engine.migration import MigrationCheck, VersionMigration
 from ..engine.runner import WaitingTask
-from .context import Services, form_files
-from .lifecycle import apply_snapshot, record_state, service_bridge, task_row
+from .context import Services, announce_due, form_files
+from .lifecycle import TaskChanges, apply_snapshot, record_state, run_context, task_row
 from .ports import Deployment, HumanTask, InstanceRow, UnitOfWork
 
 
@@ -141,13 +141,15 @@ def migrate_instance(instance_id: str, to_id: int, by: str, services: Services, 
         before = record_state(record)
         had = sorted(t.element_id for t in uow.tasks.open_for_instance(instance.id))
         instance.deployment_id, instance.state = target.id, moved
-        snapshot = services.engine.advance(migration.new, instance.process_id, moved,
-                                           service_bridge(services, uow, record), instance.id)
+        changes = TaskChanges()
+        ctx = run_context(services, uow, record, instance.id, changes)
+        snapshot = services.engine.advance(migration.new, instance.process_id, moved, ctx.bridge, instance.id,
+                                           ctx=ctx)
         missing = sorted({w.form_id for w in snapshot.waiting if w.form_id} - set(form_files(target.files)))
         if missing:
             raise Conflict(f"request {record.reference} cannot move to deployment {target.id}: its open tasks "
                            f"would need form(s) {', '.join(missing)}, which it does not have")
-        opened = apply_snapshot(uow, services, instance, record, snapshot, by, before)
+        opened = apply_snapshot(uow, services, instance, record, snapshot, by, before, changes)
         _resync(uow, services, instance, record, snapshot.waiting, opened)
         uow.instances.save(instance)
         tasks = tuple(sorted(t.element_id for t in uow.tasks.open_for_instance(instance.id)))
@@ -156,6 +158,7 @@ def migrate_instance(instance_id: str, to_id: int, by: str, services: Services, 
                          {"deployment": target.id, "instance": instance.id, "tasks": list(tasks),
                           "notes": list(check.notes)})
         uow.commit()
+    announce_due(services, instance)
     return Migrated(instance.id, record.reference, True, source.id, target.id, tasks)
 
 

@@ -35,9 +35,8 @@ from .context import Services
 from .notes import Upload, add_attachment, add_note, check_upload, open_attachment
 from .ports import HumanTask, PortalLink, ServiceRating, UnitOfWork
 from .submit import SubmitRequest, submit_request
-from .tasks import RESOLUTION_FORM, CompleteTask, complete_task, respond_as_customer
+from .tasks import CUSTOMER_ANSWER, CUSTOMER_DECISION, INFORMATION_FORM, answer_for_customer
 
-INFORMATION_FORM = "customer_information"
 AGENT_GROUPS = frozenset({"agents", "admins"})
 AGENT_CHANNELS = ("phone", "email")
 MAX_EVIDENCE_FILES = 5
@@ -284,8 +283,19 @@ def _details(record: RequestRecord) -> tuple[tuple[str, str], ...]:
     return tuple(shown)
 
 
-def _open_question(record: RequestRecord, tasks: list[HumanTask]) -> str | None:
-    if not any(t.form_id == INFORMATION_FORM for t in tasks):
+def _waits_for(uow: UnitOfWork, record: RequestRecord) -> set[str]:
+    """The customer answers the request waits for now: messages its receive tasks wait for, or the forms
+    of its customer tasks (versions before receive tasks), both named as messages."""
+    instance = uow.instances.for_request(record.reference)
+    waiting = {s.message for s in uow.subscriptions.for_instance(instance.id)}
+    for task in uow.tasks.open_for_request(record.reference):
+        if CUSTOMER_GROUP in task.candidate_groups:
+            waiting.add(CUSTOMER_ANSWER if task.form_id == INFORMATION_FORM else CUSTOMER_DECISION)
+    return waiting
+
+
+def _open_question(record: RequestRecord, waiting: set[str]) -> str | None:
+    if CUSTOMER_ANSWER not in waiting:
         return None
     asked = [s.data.get("question") for s in record.steps if s.data.get("decision") == "need_info"]
     return str(asked[-1]) if asked and asked[-1] else "Please tell us more about your request."
@@ -294,7 +304,7 @@ def _open_question(record: RequestRecord, tasks: list[HumanTask]) -> str | None:
 def build_view(uow: UnitOfWork, record: RequestRecord) -> CustomerView:
     customer = customer_actor(record.customer_id).username
     messages = uow.outbox.for_request(record.reference)
-    tasks = [t for t in uow.tasks.open_for_request(record.reference) if CUSTOMER_GROUP in t.candidate_groups]
+    waiting = _waits_for(uow, record)
     proposals = [m.body for m in messages if m.template == "resolution_proposed"]
     return CustomerView(
         reference=record.reference, type=record.type, status=customer_status(record.status),
@@ -307,8 +317,8 @@ def build_view(uow: UnitOfWork, record: RequestRecord) -> CustomerView:
         comments=tuple(Comment(n.created_at, n.author == customer, n.body)
                        for n in uow.notes.for_request(record.reference) if n.visibility == "customer"),
         attachments=tuple(a for a in uow.attachments.for_request(record.reference) if a.visibility == "customer"),
-        question=_open_question(record, tasks), answer_form=None,
-        proposal=(proposals[-1] if proposals else "") if any(t.form_id == RESOLUTION_FORM for t in tasks) else None,
+        question=_open_question(record, waiting), answer_form=None,
+        proposal=(proposals[-1] if proposals else "") if CUSTOMER_DECISION in waiting else None,
         rating=uow.ratings.get(record.reference))
 
 
@@ -323,26 +333,30 @@ def status_of(token: str, services: Services) -> CustomerView:
     return replace(view, answer_form=services.forms(deployment).get(INFORMATION_FORM))
 
 
-def _customer_task(tasks: list[HumanTask], form_id: str, waiting_for: str) -> HumanTask:
-    for task in tasks:
-        if CUSTOMER_GROUP in task.candidate_groups and task.form_id == form_id:
-            return task
-    raise Conflict(f"We are not waiting for {waiting_for} from you on this request.")
+def _answering(record: RequestRecord, message: str, waiting_for: str, services: Services,
+               answer: Mapping[str, Any], message_id: str | None) -> None:
+    try:
+        answer_for_customer(record.reference, message, answer, services, message_id=message_id)
+    except Conflict:
+        raise Conflict(f"We are not waiting for {waiting_for} from you on this request.") from None
 
 
-def answer_question(token: str, answer: Mapping[str, Any], services: Services) -> None:
+def answer_question(token: str, answer: Mapping[str, Any], services: Services, *,
+                    message_id: str | None = None) -> None:
     """The customer's answer (form customer_information) to a request for information; the investigation
     continues."""
-    record, tasks = _request_of(token, services)
-    task = _customer_task(tasks, INFORMATION_FORM, "information")
-    complete_task(CompleteTask(task.id, customer_actor(record.customer_id), answer), services)
+    record, _tasks = _request_of(token, services)
+    _answering(record, CUSTOMER_ANSWER, "information", services, answer, message_id)
 
 
-def respond_to_proposal(token: str, accept: bool, comment: str, services: Services) -> None:
+def respond_to_proposal(token: str, accept: bool, comment: str, services: Services, *,
+                        message_id: str | None = None) -> None:
     """Accept or reject the proposed resolution (rejecting reopens the investigation)."""
-    record, tasks = _request_of(token, services)
-    _customer_task(tasks, RESOLUTION_FORM, "an answer to a proposal")
-    respond_as_customer(record.reference, accept, comment.strip(), services)
+    record, _tasks = _request_of(token, services)
+    data: dict[str, Any] = {"accept": accept}
+    if comment.strip():
+        data["comment"] = comment.strip()
+    _answering(record, CUSTOMER_DECISION, "an answer to a proposal", services, data, message_id)
 
 
 def comment_on(token: str, body: str, services: Services) -> None:

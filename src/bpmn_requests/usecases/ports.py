@@ -31,7 +31,10 @@ class InstanceRow:
     created_at: datetime
     updated_at: datetime
     end_event: str | None = None
-    error: str | None = None
+    error: str | None = None  # the last failure of its due work (kept while retrying)
+    due_at: datetime | None = None  # when a worker must advance it: a timer, an asynchronous task, a retry
+    attempts: int = 0  # failed tries of the work now due
+    dispatched_at: datetime | None = None  # when the scheduler last handed it to a worker
 
 
 @dataclass
@@ -124,6 +127,60 @@ class ProcessVersionRow:
     deployed_by: str = ""
 
 
+@dataclass(frozen=True)
+class Incident:
+    """A step that failed for good (a permanent error, or retries used up): an admin decides what next."""
+
+    id: int
+    instance_id: str
+    request_reference: str
+    element_id: str | None
+    error_code: str
+    message: str
+    data: dict[str, Any]  # the process variables where it failed
+    attempts: int
+    created_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution: str | None = None  # retried | skipped | cancelled
+    resolution_data: dict[str, Any] | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message received by the system: delivered, kept until a receiver waits for it, or expired."""
+
+    id: str
+    name: str
+    message_id: str  # the sender's id: the same id sent twice has one effect
+    correlation_key: str
+    variables: dict[str, Any]
+    sender: str
+    received_at: datetime
+    expires_at: datetime | None  # kept for a receiver until then (buffered messages)
+    status: str  # buffered | delivered | expired
+    instance_id: str | None = None
+    element_id: str | None = None
+    request_reference: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """An instance waiting at `element_id` for a message `message` carrying `correlation_key`."""
+
+    instance_id: str
+    element_id: str
+    message: str
+    correlation_key: str | None
+    request_reference: str
+    created_at: datetime
+
+
 class RequestRepository(RequestDirectory, Protocol):
     def add(self, record: RequestRecord) -> None: ...
     def get(self, reference: str) -> RequestRecord: ...
@@ -147,6 +204,17 @@ class InstanceRepository(Protocol):
     def unfinished(self) -> list[InstanceRow]: ...
     def for_deployments(self, deployment_ids: Sequence[int]) -> list[InstanceRow]:
         """Every instance (any status) started on, or moved to, one of these deployments."""
+        ...
+    def claim_due(self, now: datetime, instance_id: str | None = None) -> InstanceRow | None:
+        """Lock a running instance whose work is due by `now` (this one, else the most overdue), skipping
+        instances another process holds (SKIP LOCKED); None when there is none."""
+        ...
+    def dispatch_due(self, now: datetime, limit: int, redispatch_before: datetime) -> list[str]:
+        """Ids of running instances due by `now`, not handed to a worker since `redispatch_before`;
+        marks them dispatched at `now`."""
+        ...
+    def next_due_at(self) -> datetime | None:
+        """The earliest due time of any running instance."""
         ...
 
 
@@ -241,6 +309,43 @@ class AttachmentRepository(Protocol):
     def for_request(self, reference: str) -> list[Attachment]: ...
 
 
+class IncidentRepository(Protocol):
+    def add(self, instance_id: str, request_reference: str, element_id: str | None, error_code: str,
+            message: str, data: dict[str, Any], attempts: int, at: datetime) -> Incident: ...
+    def get(self, incident_id: int) -> Incident: ...
+    def open_for_instance(self, instance_id: str) -> Incident | None: ...
+    def list(self, *, open_only: bool = True, limit: int = 200) -> list[Incident]: ...
+    def resolve(self, incident_id: int, at: datetime, by: str, resolution: str,
+                data: dict[str, Any] | None) -> None: ...
+
+
+class MessageRepository(Protocol):
+    def add(self, message: StoredMessage) -> None:
+        """Record a received message; raises MessageIdTaken when (name, message_id) is recorded already."""
+        ...
+    def by_message_id(self, name: str, message_id: str) -> StoredMessage | None: ...
+    def buffered_for(self, pairs: Sequence[tuple[str, str]], now: datetime) -> list[StoredMessage]:
+        """Buffered, unexpired messages matching any (name, correlation key), oldest first."""
+        ...
+    def settle(self, message_id: str, status: str, at: datetime, *, instance_id: str | None = None,
+               element_id: str | None = None, reference: str | None = None) -> None:
+        """Record what became of a buffered message: delivered (to this instance and element) or refused."""
+        ...
+    def expire(self, now: datetime) -> list[StoredMessage]:
+        """Mark buffered messages past their time expired; returns them."""
+        ...
+    def recent(self, limit: int = 100, status: str | None = None) -> list[StoredMessage]: ...
+
+
+class SubscriptionRepository(Protocol):
+    def replace(self, instance_id: str, reference: str, subscriptions: Sequence[tuple[str, str, str | None]],
+                at: datetime) -> None:
+        """Make the instance's subscriptions exactly these (element id, message, correlation key)."""
+        ...
+    def find(self, message: str, correlation_key: str) -> list[SubscriptionRow]: ...
+    def for_instance(self, instance_id: str) -> list[SubscriptionRow]: ...
+
+
 class UnitOfWork(Protocol):
     requests: RequestRepository
     instances: InstanceRepository
@@ -256,6 +361,9 @@ class UnitOfWork(Protocol):
     ratings: ServiceRatingRepository
     api_tokens: ApiTokenRepository
     idempotency: IdempotencyRepository
+    incidents: IncidentRepository
+    messages: MessageRepository
+    subscriptions: SubscriptionRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *args: object) -> None: ...

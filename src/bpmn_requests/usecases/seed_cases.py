@@ -13,6 +13,7 @@ from typing import Any
 from ..domain.errors import DomainError, ProcessError
 from ..domain.users import User
 from .context import Services
+from .jobs import run_due_work
 from .queries import show_request
 from .submit import SubmitRequest, submit_request
 from .tasks import CompleteTask, complete_task, respond_as_customer
@@ -140,9 +141,11 @@ def run_seed_case(case: SeedCase, services: Services) -> CaseResult:
     submitted = submit_request(SubmitRequest(case.request, case.submitted_by, case.request.get("channel", "cli")),
                                services)
     result.reference = submitted.reference
+    run_due_work(services)  # the worker's part: asynchronous service tasks, due timers
     for step in case.steps:
         if isinstance(step, CustomerAnswer):
             respond_as_customer(result.reference, step.accept, step.comment, services)
+            run_due_work(services)
             continue
         data = step.data(services) if callable(step.data) else step.data
         task_id = _open_task(services, result.reference, step.element_id)
@@ -155,6 +158,7 @@ def run_seed_case(case: SeedCase, services: Services) -> CaseResult:
         else:
             if step.refused:
                 raise ProcessError(f"case {case.number}: {step.user} was expected to be refused at {step.element_id}")
+        run_due_work(services)
     record = show_request(result.reference, services)
     result.record = record
     result.status, result.outcome = record["status"], record["outcome"]

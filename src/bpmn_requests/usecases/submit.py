@@ -18,8 +18,8 @@ from typing import Any
 from ..domain.errors import IdempotencyConflict, IdempotencyKeyTaken, ProcessError, ValidationFailed
 from ..domain.intake import Intake, parse_intake
 from ..domain.requests import RequestRecord, customer_status
-from .context import Services, jsonable
-from .lifecycle import apply_snapshot, service_bridge
+from .context import Services, announce_due, jsonable
+from .lifecycle import TaskChanges, apply_snapshot, run_context
 from .ports import HumanTask, InstanceRow, UnitOfWork
 
 # What the API answers a created request with; stored with the key, so a retry answers the same.
@@ -85,8 +85,10 @@ def _submit(cmd: SubmitRequest, intake: Intake, services: Services) -> Submitted
         bundle = services.bundle(deployment)
         record = _record(intake, cmd.submitted_by, services)
         instance_id = uuid.uuid4().hex
-        snapshot = services.engine.start(bundle, services.main_process, intake.process_data(),
-                                         service_bridge(services, uow, record), instance_id)
+        changes = TaskChanges()
+        ctx = run_context(services, uow, record, instance_id, changes)
+        snapshot = services.engine.start(bundle, services.main_process, intake.process_data(), ctx.bridge,
+                                         instance_id, ctx=ctx)
         if not record.reference:
             raise ProcessError(f"process {services.main_process} did not register the request: "
                                f"it needs a request/register service task before its first wait state")
@@ -100,7 +102,7 @@ def _submit(cmd: SubmitRequest, intake: Intake, services: Services) -> Submitted
                          {"type": record.type, "customer": record.customer_id, "details": record.details,
                           "channel": record.channel, "deployment": deployment.id})
         opened = apply_snapshot(uow, services, instance, record, snapshot, cmd.submitted_by,
-                                {"status": "submitted", "priority": intake.priority, "outcome": None})
+                                {"status": "submitted", "priority": intake.priority, "outcome": None}, changes)
         uow.instances.save(instance)
         submitted = Submitted(record.reference, record.status, customer_status(record.status), instance_id,
                               tuple(opened))
@@ -108,6 +110,7 @@ def _submit(cmd: SubmitRequest, intake: Intake, services: Services) -> Submitted
             uow.idempotency.complete(cmd.idempotency_key, cmd.submitted_by, CREATED, record.reference,
                                      _result_json(submitted))
         uow.commit()
+    announce_due(services, instance)
     return submitted
 
 

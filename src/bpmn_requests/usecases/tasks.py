@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,8 +14,9 @@ from ..domain.errors import Conflict, Forbidden, ProcessError, ValidationFailed
 from ..domain.requests import Approval, RequestRecord, StepRecord
 from ..domain.users import CUSTOMER_GROUP, User, customer_actor
 from ..forms import FormCatalog, validate_submission
-from .context import Services, jsonable
-from .lifecycle import apply_snapshot, record_state, service_bridge
+from .context import Services, announce_due, jsonable
+from .lifecycle import TaskChanges, apply_snapshot, record_state, run_context
+from .messages import IncomingMessage, send_message
 from .ports import HumanTask, UnitOfWork
 
 
@@ -137,15 +140,18 @@ def complete_task(cmd: CompleteTask, services: Services) -> Completed:
         deployment = uow.deployments.get(instance.deployment_id)
         before = record_state(record)
         prepare = _preparer(cmd, task, record, services.forms(deployment), services, uow)
+        changes = TaskChanges()
+        ctx = run_context(services, uow, record, instance.id, changes)
         snapshot = services.engine.complete(services.bundle(deployment), instance.process_id, instance.state,
-                                            task.id, prepare, service_bridge(services, uow, record), instance.id)
+                                            task.id, prepare, ctx.bridge, instance.id, ctx=ctx)
         task.status, task.completed_by, task.completed_at = "completed", cmd.user.username, services.clock.now()
         uow.tasks.update(task)
         uow.audit.record(cmd.user.username, "task.completed", record.reference, None,
                          {"task": task.id, "element": task.element_id, "data": record.steps[-1].data})
-        opened = apply_snapshot(uow, services, instance, record, snapshot, cmd.user.username, before)
+        opened = apply_snapshot(uow, services, instance, record, snapshot, cmd.user.username, before, changes)
         uow.instances.save(instance)
         uow.commit()
+    announce_due(services, instance)
     mine = tuple(t for t in opened if may_see(cmd.user, t, record.customer_id))
     return Completed(task, record.reference, record.status, mine)
 
@@ -192,22 +198,52 @@ def claim_task(task_id: str, user: User, services: Services, *, release: bool = 
 
 
 RESOLUTION_FORM = "customer_resolution"
+INFORMATION_FORM = "customer_information"
+# The customer's answers, as messages correlated by the request reference (versions with receive tasks),
+# and the form each is checked by (also the form of the customer user task of earlier versions).
+CUSTOMER_ANSWER, CUSTOMER_DECISION = "customer_answer", "customer_decision"
+CUSTOMER_FORMS = {CUSTOMER_ANSWER: INFORMATION_FORM, CUSTOMER_DECISION: RESOLUTION_FORM}
+_WAITING_FOR = {CUSTOMER_ANSWER: "an answer to a request for information",
+                CUSTOMER_DECISION: "the customer's answer to a proposed resolution"}
 
 
-def respond_as_customer(reference: str, accept: bool, comment: str, services: Services) -> Completed:
-    """The customer's answer to a proposed resolution (reject reopens the investigation)."""
+@dataclass(frozen=True)
+class CustomerAnswered:
+    reference: str
+    status: str
+
+
+def answer_for_customer(reference: str, message: str, data: Mapping[str, Any], services: Services, *,
+                        message_id: str | None = None, sender: str | None = None) -> CustomerAnswered:
+    """Deliver the customer's answer to the request waiting for it: as a message to its receive task, or,
+    for a request still running on a version before receive tasks, by completing its customer task.
+
+    `message_id` makes a resend harmless (the portal sends the id of the form it showed); `sender` is
+    who answers (the customer, or an agent on the customer's behalf)."""
     with services.uow() as uow:
         record = uow.requests.get(reference)
-        # Only the resolution: the customer's other task (answering a request for information) takes an answer.
-        waiting = [t for t in uow.tasks.open_for_request(reference)
-                   if CUSTOMER_GROUP in t.candidate_groups and t.form_id in (None, RESOLUTION_FORM)]
-    if not waiting:
-        raise Conflict(f"request {reference} is not waiting for the customer's answer to a proposed resolution "
-                       f"(status {record.status})")
+        instance = uow.instances.for_request(reference)
+        receives = any(s.message == message for s in uow.subscriptions.for_instance(instance.id))
+        legacy = [t for t in uow.tasks.open_for_request(reference) if CUSTOMER_GROUP in t.candidate_groups
+                  and t.form_id in {CUSTOMER_FORMS[message], *((None,) if message == CUSTOMER_DECISION else ())}]
+    customer = customer_actor(record.customer_id)
+    if receives:
+        result = send_message(IncomingMessage(message, reference, dict(data), message_id or uuid.uuid4().hex,
+                                              sender or customer.username, ttl=timedelta(0)), services)
+        return CustomerAnswered(reference, result.request_status or record.status)
+    if legacy:
+        done = complete_task(CompleteTask(legacy[0].id, customer, data), services)
+        return CustomerAnswered(reference, done.status)
+    raise Conflict(f"request {reference} is not waiting for {_WAITING_FOR[message]} (status {record.status})")
+
+
+def respond_as_customer(reference: str, accept: bool, comment: str, services: Services, *,
+                        message_id: str | None = None, sender: str | None = None) -> CustomerAnswered:
+    """The customer's answer to a proposed resolution (reject reopens the investigation)."""
     data: dict[str, Any] = {"accept": accept}
     if comment:
         data["comment"] = comment
-    return complete_task(CompleteTask(waiting[0].id, customer_actor(record.customer_id), data), services)
+    return answer_for_customer(reference, CUSTOMER_DECISION, data, services, message_id=message_id, sender=sender)
 
 
 # Who may give a task to a colleague: team leads and the approvers above them.

@@ -9,6 +9,7 @@ from bpmn_requests.store import (  # noqa: F401 - register tables on the metadat
     api_tables,
     counters,
     finance_tables,
+    jobs_tables,
     portal_tables,
     tables,
 )
