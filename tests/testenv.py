@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 POSTGRES_URL = os.environ.get("BPMN_TESTS_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("BPMN_TESTS_REQUIRE_SERVICES") == "1"
+REDIS_URL = os.environ.get("BPMN_TESTS_REDIS_URL", "redis://127.0.0.1:6379")  # no database number: tests pick one
 DEMO_NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
@@ -37,6 +38,31 @@ def require_postgres() -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message + "; BPMN_TESTS_REQUIRE_SERVICES=1 makes it mandatory")
     pytest.skip(message + "; start it to run the PostgreSQL tests")
+
+
+def _redis_reachable() -> str | None:
+    try:
+        import redis
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3).ping()
+        return None
+    except Exception as exc:  # any failure to answer means "not here"
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+_REDIS_PROBLEM: list[str | None] = []
+
+
+def require_redis() -> None:
+    """Skip (or, with BPMN_TESTS_REQUIRE_SERVICES=1, fail) a test that needs the Redis server."""
+    if not _REDIS_PROBLEM:
+        _REDIS_PROBLEM.append(_redis_reachable())
+    problem = _REDIS_PROBLEM[0]
+    if problem is None:
+        return
+    message = f"Redis at {REDIS_URL} is not reachable ({problem})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + "; BPMN_TESTS_REQUIRE_SERVICES=1 makes it mandatory")
+    pytest.skip(message + "; start it to run the worker tests")
 
 
 

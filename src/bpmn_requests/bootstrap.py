@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -140,3 +141,47 @@ def initialize(system: System, *, demo: bool = False, deployed_by: str = "admin"
     report["deployment"] = deployed.deployment_id
     report["deployed"] = "new version" if deployed.changed else "unchanged"
     return report
+
+
+ADVANCE_TASK = "bpmn_requests.advance"  # the Celery task a worker runs: advance one due instance
+BROKER_QUEUE = "bpmn_requests"
+VISIBILITY_TIMEOUT_SECONDS = 3600  # far above a step's seconds: Redis gives an unacknowledged task back after this
+
+
+def celery_app(settings: Settings) -> Any:
+    """The Celery app of every process that talks to the broker (web, scheduler, worker), configured in one
+    place so senders and workers agree. The worker adds its task to it (worker/celery_app.py).
+
+    Reliability: a task is acknowledged after it ran (acks late), so a worker killed mid-step leaves it to be
+    redone; one task at a time per process (prefetch 1); JSON only; no result backend (the database holds
+    the outcome). A lost or unacknowledged task is never waited for: the sweep re-dispatches overdue work.
+    """
+    from celery import Celery
+    app = Celery("bpmn_requests", broker=settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_serializer="json", accept_content=["json"], result_serializer="json",
+        result_backend=None, task_ignore_result=True, task_store_errors_even_if_ignored=False,
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        task_default_queue=BROKER_QUEUE, enable_utc=True, timezone="UTC",
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS, "socket_connect_timeout": 5},
+        broker_connection_timeout=5, broker_connection_retry_on_startup=True,
+        # A web request announcing due work must not hang on a dead broker: the sweep sends it again.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        worker_hijack_root_logger=True, worker_send_task_events=False)
+    return app
+
+
+def broker_sender(settings: Settings, app: Any = None) -> Callable[[str], None] | None:
+    """`send(instance_id)` handing an instance to the workers through the broker, or None without a broker.
+
+    Web processes and `serve` set it as `Services.on_due`; the scheduler dispatches with it. It lives here,
+    not in `worker/`, because `web` may not import `worker`: it names the task instead of importing it.
+    """
+    if not settings.broker_url:
+        return None
+    app = app or celery_app(settings)
+
+    def send(instance_id: str) -> None:
+        app.send_task(ADVANCE_TASK, args=[instance_id], queue=BROKER_QUEUE)
+
+    return send

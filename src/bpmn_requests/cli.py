@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .cli_common import Context, command
+from .cli_ops import incidents_group, messages_group
 from .cli_outbox import outbox
 from .cli_output import console, emit_json
 from .cli_requests import audit, demo, requests_group, tasks_group
@@ -16,6 +17,7 @@ from .cli_serve import serve
 from .cli_templates import element_templates
 from .cli_tokens import tokens_group
 from .cli_versions import migrate_group, versions_group
+from .cli_workers import scheduler, worker
 
 
 @click.group()
@@ -89,3 +91,7 @@ main.add_command(outbox)
 main.add_command(tokens_group)
 main.add_command(versions_group)
 main.add_command(migrate_group)
+main.add_command(worker)
+main.add_command(scheduler)
+main.add_command(messages_group)
+main.add_command(incidents_group)

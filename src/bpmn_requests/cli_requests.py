@@ -75,6 +75,7 @@ def _print_record(view: dict[str, Any]) -> None:
     console.print(f"customer {customer['id']} {customer['name']}; priority {view['priority']}; "
                   f"submitted {view['submitted_at']} by {view['requested_by']}")
     console.print(f"description: {view['description']}", markup=False)
+    _print_unattended(view)
     refs = view["financial_references"]
     table("Invoices", ["number", "amount", "open", "status", "due"],
           [[i["number"], i["amount"], i["open_amount"], i["status"], i["due_on"]] for i in refs["invoices"]])
@@ -95,6 +96,27 @@ def _print_record(view: dict[str, Any]) -> None:
           [[p["kind"], p["number"], p["amount"], p["invoice"], p["approval_id"]] for p in view["postings"]])
     table("History", ["#", "at", "actor", "action", "after"],
           [[e["seq"], e["at"], e["actor"], e["action"], json.dumps(e["after"], default=str)[:140]] for e in view["audit"]])
+
+
+def _print_unattended(view: dict[str, Any]) -> None:
+    """The SLA, an open incident and what the request waits for."""
+    sla = view.get("sla")
+    if sla:
+        state = (f"paused while waiting for the customer since {sla['paused_since']}" if sla["paused"]
+                 else f"due {sla['due_at']}")
+        breached = f"; breached {sla['breached_at']}" if sla["breached_at"] else ""
+        console.print(f"SLA: {sla['target_hours']:g} business hours, {state}; {sla['used_percent']}% used{breached}")
+    incident = view.get("incident")
+    if incident:
+        console.print(f"INCIDENT {incident['id']}: step {incident['element_id']} failed ({incident['error_code']}: "
+                      f"{incident['message']}); see `bpmn-requests incidents show {incident['id']}`", markup=False)
+    waiting = view.get("waiting_for") or {}
+    waits = ([f"task {name}" for name in waiting.get("tasks", [])]
+             + [f"message {m['message']} with key {m['correlation_key']}" for m in waiting.get("messages", [])]
+             + [f"timer {t['name']} at {t['due_at']}" for t in waiting.get("timers", [])[:1]]
+             + [f"a worker for {w['name']}" for w in waiting.get("workers", [])])
+    if waits:
+        console.print(f"waiting for: {'; '.join(waits)}", markup=False)
 
 
 @requests_group.command("list")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,13 @@ import pytest
 from lxml import etree
 from RestrictedPython import compile_restricted_exec
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn_requests.domain.requests import CUSTOMER_STATUS
+from bpmn_requests.engine.runner import Engine, RunContext, ServiceCall, Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
@@ -48,7 +49,8 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 MODELER = "{http://camunda.org/schema/modeler/1.0}"
 
 TOPICS = {"request/register", "request/route", "request/close", "approval/auto", "notify/customer",
-          "kyc/validate", "invoice/lookup", "payment/match", "credit/score", "ledger/post"}
+          "kyc/validate", "invoice/lookup", "payment/match", "credit/score", "ledger/post", "task/remind",
+          "task/escalate", "payment/receive"}
 FORM_IDS = {"kyc_review", "investigation", "adjustment_review", "payment_match", "credit_review",
             "restructure_plan", "approval", "customer_resolution", "customer_information"}
 FLOW_NODES = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
@@ -70,12 +72,14 @@ CONTRACT: dict[str, dict[str, dict[str, Any]]] = {
             "Task_CloseRejected": "request/close", "Task_AutoApprove": "approval/auto",
             "Task_Post": "ledger/post", "Task_NotifyProposal": "notify/customer",
             "Task_CloseResolved": "request/close", "Task_NotifyClosed": "notify/customer",
+            "Task_NotifyNoResponse": "notify/customer", "Task_CloseNoResponse": "request/close",
+            "Task_ApproveRemind": "task/remind", "Task_ApproveEscalate": "task/escalate",
         },
         "userTask": {
             "Task_KycReview": ("kyc_review", "compliance"),
             "Task_Approve": ("approval", "ar_supervisors,finance_managers,cfo"),
-            "Task_CustomerResolution": ("customer_resolution", "customers"),
         },
+        "receiveTask": {"Task_CustomerResolution": ("customer_decision", "customer_resolution")},
         "businessRuleTask": {"Task_Classify": "classification", "Task_ApprovalAuthority": "approval_authority"},
         "callActivity": {"Activity_BillingDispute": "billing_dispute", "Activity_PaymentIssue": "payment_issue",
                          "Activity_CreditOnboarding": "credit_onboarding",
@@ -86,18 +90,23 @@ CONTRACT: dict[str, dict[str, dict[str, Any]]] = {
              "Gateway_Outcome", "Gateway_NeedsApproval", "Gateway_ApprovalDecision",
              "Gateway_NeedsAcceptance", "Gateway_CustomerAnswer"]),
         "startEvent": {"Event_RequestSubmitted": None},
-        "endEvent": dict.fromkeys(["Event_Blocked", "Event_UnknownType", "Event_Rejected", "Event_Resolved"]),
+        "endEvent": dict.fromkeys(["Event_Blocked", "Event_UnknownType", "Event_Rejected", "Event_Resolved",
+                                   "Event_ClosedNoResponse"]),
     },
     "billing_dispute": {
         "serviceTask": {"Task_LookupDisputedInvoice": "invoice/lookup",
                         "Task_RequestDisputeInformation": "notify/customer"},
-        "userTask": {"Task_Investigate": ("investigation", "billing"),
-                     "Task_ProvideInformation": ("customer_information", "customers")},
+        "userTask": {"Task_Investigate": ("investigation", "billing")},
+        "receiveTask": {"Task_ProvideInformation": ("customer_answer", "customer_information")},
+        "boundaryEvent": dict.fromkeys(["Event_DisputeInformationOverdue", "Event_InvestigateReminder",
+                                        "Event_InvestigateBreached"]),
         "exclusiveGateway": dict.fromkeys(["Gateway_DisputeInvestigationRound", "Gateway_InvestigationDecision"]),
         "endEvent": dict.fromkeys(["Event_DisputeInvestigated", "Event_DisputeRejected"]),
     },
     "payment_issue": {
-        "serviceTask": {"Task_FindPaymentMatch": "payment/match"},
+        "serviceTask": {"Task_FindPaymentMatch": "payment/match", "Task_ReceivePayment": "payment/receive"},
+        "boundaryEvent": dict.fromkeys(["Event_PaymentNotFound"]),
+        "intermediateCatchEvent": dict.fromkeys(["Event_PaymentReceived", "Event_BankWaitOver"]),
         "userTask": {"Task_MatchPayment": ("payment_match", "billing")},
         "endEvent": dict.fromkeys(["Event_PaymentApplicationProposed", "Event_PaymentIssueRejected"]),
     },
@@ -109,8 +118,8 @@ CONTRACT: dict[str, dict[str, dict[str, Any]]] = {
     "credit_adjustment": {
         "serviceTask": {"Task_LookupAdjustedInvoice": "invoice/lookup",
                         "Task_RequestAdjustmentInformation": "notify/customer"},
-        "userTask": {"Task_ReviewAdjustment": ("adjustment_review", "billing"),
-                     "Task_ProvideAdjustmentInformation": ("customer_information", "customers")},
+        "userTask": {"Task_ReviewAdjustment": ("adjustment_review", "billing")},
+        "receiveTask": {"Task_ProvideAdjustmentInformation": ("customer_answer", "customer_information")},
         "exclusiveGateway": dict.fromkeys(["Gateway_Tolerance", "Gateway_AdjustmentReviewRound",
                                            "Gateway_AdjustmentDecision"]),
         "endEvent": dict.fromkeys(["Event_AdjustmentProposed", "Event_AdjustmentRejected"]),
@@ -170,10 +179,23 @@ def test_bpmn_is_camunda_modeler_xml_and_valid_against_the_xsd(path: Path) -> No
     BpmnValidator().validate(root, str(path))  # raises ValidationException with the line
 
 
+TIMER_VALUES = {"timeDate", "timeDuration", "timeCycle"}
+
+
 @pytest.mark.parametrize("path", BPMN_FILES, ids=_ids(BPMN_FILES))
-def test_no_juel_or_feel_anywhere(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert "${" not in text and "#{" not in text
+def test_no_juel_or_feel_outside_timers(path: Path) -> None:
+    """Conditions and scripts are Python; a timer names a system value or process variable the way Camunda
+    Modeler writes it (`${sla_due_at}`), or an ISO 8601 literal (`P5D`)."""
+    root = _parse(path)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        texts = [el.text or "", *el.attrib.values()]
+        if _local(el) in TIMER_VALUES:
+            value = (el.text or "").strip()
+            assert value.startswith("${") and value[2:-1].isidentifier() or value[:1] in ("P", "R"), value
+            continue
+        assert not any("${" in t or "#{" in t for t in texts), f"{path.name}:{el.sourceline}"
 
 
 @pytest.mark.parametrize("path", BPMN_FILES, ids=_ids(BPMN_FILES))
@@ -181,8 +203,9 @@ def test_every_element_is_named_and_ids_are_readable(path: Path) -> None:
     root = _parse(path)
     for node in _flow_nodes(root):
         assert (node.get("name") or "").strip(), f"{path.name}: {node.get('id')} has no name"
-        prefix = {"startEvent": "Event_", "endEvent": "Event_", "exclusiveGateway": "Gateway_",
-                  "callActivity": "Activity_"}.get(_local(node), "Task_")
+        tag = _local(node)
+        prefix = ("Event_" if tag.endswith("Event") else "Gateway_" if tag.endswith("Gateway") else
+                  "Activity_" if tag == "callActivity" else "Task_")
         assert node.get("id", "").startswith(prefix), f"{path.name}: id {node.get('id')} should start {prefix}"
     for flow in _flows(root):
         assert flow.get("id", "").startswith("Flow_")
@@ -218,12 +241,19 @@ def test_full_diagram_interchange_layout(path: Path) -> None:
         b = shapes[node_id].find("dc:Bounds", NS)
         bounds[node_id] = tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))  # type: ignore
         assert bounds[node_id][2] > 0 and bounds[node_id][3] > 0
-        if _local(node) in {"startEvent", "endEvent", "exclusiveGateway"}:
+        if _local(node) in {"startEvent", "endEvent", "exclusiveGateway", "boundaryEvent", "intermediateCatchEvent",
+                            "eventBasedGateway"}:
             assert shapes[node_id].find("bpmndi:BPMNLabel/dc:Bounds", NS) is not None, f"no label for {node_id}"
+    attached = {n.get("id"): n.get("attachedToRef") for n in nodes.values() if _local(n) == "boundaryEvent"}
+    for event, task in attached.items():  # a boundary event sits on the border of its task
+        x, y, w, h = bounds[event]
+        assert _on_outline((x + w / 2, y + h / 2), _local(nodes[task]), bounds[task]), f"{event} is off {task}"
     ids = sorted(bounds)
-    for i, a in enumerate(ids):  # no two shapes overlap
+    for i, a in enumerate(ids):  # no two shapes overlap, but for a boundary event and its task
         ax, ay, aw, ah = bounds[a]
         for b in ids[i + 1:]:
+            if attached.get(a) == b or attached.get(b) == a:
+                continue
             bx, by, bw, bh = bounds[b]
             assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), f"{a} overlaps {b}"
     for flow in _flows(root):
@@ -311,6 +341,19 @@ def test_tasks_follow_the_conventions(path: Path) -> None:
             assert props.get("proposal") == "true", f"{tid} proposes a financial change"
         if "customers" in groups:  # the customer answers; they never propose or approve
             assert "proposal" not in props and "approval" not in props, tid
+    messages = {m.get("id"): m.get("name") for m in root.findall("bpmn:message", NS)}
+    for task in root.findall(".//bpmn:receiveTask", NS):
+        props = _properties(task)
+        assert messages.get(task.get("messageRef")), f"{task.get('id')}: a receive task waits for a named message"
+        assert props.get("status") == "awaiting_customer" and props.get("form") in FORM_IDS, task.get("id")
+    for event in root.findall(".//bpmn:boundaryEvent", NS):
+        attached = root.find(f".//*[@id='{event.get('attachedToRef')}']")
+        timer = event.find("bpmn:timerEventDefinition", NS)
+        if timer is not None and _local(attached) == "userTask":  # SLA timers leave the task open
+            assert event.get("cancelActivity") == "false", event.get("id")
+        error = event.find("bpmn:errorEventDefinition", NS)
+        if error is not None:
+            assert root.find(f"bpmn:error[@id='{error.get('errorRef')}']", NS).get("errorCode"), event.get("id")
     for el in root.iter(f"{{{BPMN}}}*"):
         status = _properties(el).get("status")
         if status is not None:
@@ -329,6 +372,9 @@ def test_contract_element_ids(process_id: str) -> None:
                 assert el.get(f"{CAMUNDA}topic") == expected
             elif kind == "userTask":
                 assert (el.get(f"{CAMUNDA}formRef"), el.get(f"{CAMUNDA}candidateGroups")) == expected
+            elif kind == "receiveTask":
+                message = root.find(f"bpmn:message[@id='{el.get('messageRef')}']", NS)
+                assert (message.get("name"), _properties(el).get("form")) == expected
             elif kind == "businessRuleTask":
                 assert el.get(f"{CAMUNDA}decisionRef") == expected
             elif kind == "callActivity":
@@ -343,10 +389,57 @@ def test_contract_element_ids(process_id: str) -> None:
         assert literal["Task_CloseResolved"] == {"outcome": "resolved"}
         assert literal["Task_NotifyDeclined"] == {"template": "request_declined"}
         assert literal["Task_NotifyRejected"] == {"template": "request_rejected"}
+        assert literal["Task_NotifyNoResponse"] == {"template": "request_closed_no_response"}
+        assert literal["Task_CloseNoResponse"] == {"outcome": "no_response"}
+        assert literal["Task_ApproveEscalate"] == {"task": "Task_Approve", "group": "finance_managers"}
     for element_id in ("Task_RequestDisputeInformation", "Task_RequestAdjustmentInformation"):
         if element_id in by_id:
             inputs = {p.get("name"): p.text for p in by_id[element_id].findall(".//camunda:inputParameter", NS)}
             assert inputs == {"template": "information_requested"}
+
+
+SLA_TASKS = {"billing_dispute": ("Task_Investigate", "ar_supervisors"),
+             "credit_adjustment": ("Task_ReviewAdjustment", "ar_supervisors"),
+             "payment_issue": ("Task_MatchPayment", "ar_supervisors"),
+             "credit_onboarding": ("Task_CreditReview", "ar_supervisors"),
+             "debt_restructuring": ("Task_RestructurePlan", "ar_supervisors"),
+             "customer_request": ("Task_Approve", "finance_managers")}
+
+
+def _follows(root: etree._Element, element_id: str) -> etree._Element:
+    flow = root.find(f".//bpmn:sequenceFlow[@sourceRef='{element_id}']", NS)
+    return root.find(f".//*[@id='{flow.get('targetRef')}']")
+
+
+@pytest.mark.parametrize("process_id", sorted(SLA_TASKS))
+def test_staff_work_has_a_reminder_before_the_sla_target_and_an_escalation_at_breach(process_id: str) -> None:
+    root = _parse(PROCESSES / f"{process_id}.bpmn")
+    task, group = SLA_TASKS[process_id]
+    found = {}
+    for event in root.findall(f".//bpmn:boundaryEvent[@attachedToRef='{task}']", NS):
+        value = event.findtext("bpmn:timerEventDefinition/bpmn:timeDate", namespaces=NS)
+        service = _follows(root, event.get("id"))
+        inputs = {p.get("name"): p.text for p in service.findall(".//camunda:inputParameter", NS)}
+        found[value] = (event.get("cancelActivity"), service.get(f"{CAMUNDA}topic"), inputs,
+                        _local(_follows(root, service.get("id"))))
+    assert found == {"${sla_reminder_at}": ("false", "task/remind", {"task": task}, "endEvent"),
+                     "${sla_due_at}": ("false", "task/escalate", {"task": task, "group": group}, "endEvent")}
+
+
+@pytest.mark.parametrize(("process_id", "task"), [("billing_dispute", "Task_ProvideInformation"),
+                                                  ("credit_adjustment", "Task_ProvideAdjustmentInformation")])
+def test_an_unanswered_request_for_information_ends_the_subprocess_after_the_answer_period(
+        process_id: str, task: str) -> None:
+    root = _parse(PROCESSES / f"{process_id}.bpmn")
+    [event] = root.findall(f".//bpmn:boundaryEvent[@attachedToRef='{task}']", NS)
+    assert event.get("cancelActivity") is None  # interrupting: the wait ends
+    assert event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=NS) == "${rfi_answer_period}"
+    script = _follows(root, event.get("id"))
+    assigned = {}
+    exec(script.findtext("bpmn:script", namespaces=NS), {}, assigned)  # noqa: S102 - our own diagram
+    assert assigned == {"outcome": "no_response", "action": None, "action_amount": None, "target_invoice": None,
+                        "reason_code": None}
+    assert _local(_follows(root, script.get("id"))) == "endEvent"
 
 
 # --- DMN files --------------------------------------------------------------------------------------
@@ -508,69 +601,76 @@ def test_the_whole_set_parses_with_camunda_parser() -> None:
     assert parser.get_dmn_dependencies() == {"classification", "approval_authority"}
 
 
-def _service_facts() -> dict[str, tuple[str, dict[str, str]]]:
-    facts = {}
-    for path in BPMN_FILES:
-        for task in _parse(path).findall(".//bpmn:serviceTask", NS):
-            inputs = {p.get("name"): p.text for p in task.findall(".//camunda:inputParameter", NS)}
-            facts[task.get("id")] = (task.get(f"{CAMUNDA}topic"), inputs)
-    return facts
-
-
 class Run:
-    """Runs customer_request with faked service tasks and scripted user-task answers."""
+    """Runs customer_request on the engine with faked service tasks, scripted user-task answers and customer
+    messages (by receiving element), workers' jobs run as they come and timers far in the future."""
 
     def __init__(self, start: dict[str, Any], services: dict[str, dict[str, Any]],
                  answers: dict[str, list[dict[str, Any]]]) -> None:
-        self.facts = _service_facts()
         self.services = services
         self.answers = {k: list(v) for k, v in answers.items()}
         self.visited: list[str] = []
-        self.calls: list[tuple[str, dict[str, str]]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
         self.seen: dict[str, list[dict[str, Any]]] = {}  # the data each user task was shown
-        parser = _parser()
-        self.workflow = BpmnWorkflow(parser.get_spec("customer_request"),
-                                     parser.get_subprocess_specs("customer_request"))
-        self.workflow.get_tasks(state=TaskState.READY)[0].data.update(start)
+        self.engine = Engine()
+        self.bundle = self.engine.bundle({p.name: p.read_bytes() for p in BPMN_FILES + DMN_FILES})
+        self.snapshot = self.engine.start(self.bundle, "customer_request", dict(start), self._call, "run",
+                                          ctx=self._ctx())
 
-    def _will_complete(self, task: Any) -> None:
-        self.visited.append(task.task_spec.bpmn_id)
-        if isinstance(task.task_spec, ServiceTask):
-            topic, inputs = self.facts[task.task_spec.bpmn_id]
-            self.calls.append((topic, inputs))
-            output = self.services.get(topic, {})
-            task.data.update(output(task.data) if callable(output) else output)
+    def _call(self, call: ServiceCall) -> dict[str, Any]:
+        self.calls.append((call.topic, dict(call.inputs)))
+        output = self.services.get(call.topic, {})
+        return dict(output(call.data) if callable(output) else output)
+
+    def _ctx(self, run_async: bool = False) -> RunContext:
+        return RunContext(self._call, "run", now=T0, values=SLA_VALUES, run_async=run_async)
+
+    def _step(self, snap: Snapshot) -> Snapshot | None:
+        if snap.pending_async:
+            return self.engine.advance(self.bundle, "customer_request", snap.state, self._call, "run",
+                                       ctx=self._ctx(run_async=True))
+        for sub in snap.subscriptions:
+            if self.answers.get(sub.element_id):
+                return self.engine.deliver(self.bundle, "customer_request", snap.state, sub.element_id, sub.message,
+                                           self.answers[sub.element_id].pop(0), self._ctx())
+        for task in snap.waiting:
+            queue = self.answers.get(task.element_id)
+            assert queue, f"unexpected user task {task.element_id} (visited {self.visited})"
+
+            def prepare(data: dict[str, Any], queue: list[dict[str, Any]] = queue, task: Any = task) -> dict[str, Any]:
+                self.seen.setdefault(task.element_id, []).append(dict(data))
+                return queue.pop(0)
+
+            return self.engine.complete(self.bundle, "customer_request", snap.state, task.id, prepare, self._call,
+                                        "run", ctx=self._ctx())
+        return None
 
     def go(self) -> Run:
+        snap: Snapshot | None = self.snapshot
         for _ in range(200):
-            self.workflow.do_engine_steps(will_complete_task=self._will_complete)
-            # A service task's run returns None in SpiffWorkflow: it waits in STARTED, like an external
-            # task, until someone completes it.
-            started = [t for t in self.workflow.get_tasks(state=TaskState.STARTED)
-                       if isinstance(t.task_spec, ServiceTask)]
-            if started:
-                started[0].complete()
-                continue
-            ready = [t for t in self.workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-            if not ready:
+            assert snap is not None
+            self.snapshot = snap
+            self.visited += [step.element_id for step in snap.trail]
+            if snap.completed:
                 break
-            task = ready[0]
-            queue = self.answers.get(task.task_spec.bpmn_id)
-            assert queue, f"unexpected user task {task.task_spec.bpmn_id} (visited {self.visited})"
-            self.visited.append(task.task_spec.bpmn_id)
-            self.seen.setdefault(task.task_spec.bpmn_id, []).append(dict(task.data))
-            task.data.update(queue.pop(0))
-            task.run()
-        assert self.workflow.is_completed(), f"stuck after {self.visited}"
+            snap = self._step(snap)
+            assert snap is not None, f"stuck after {self.visited}: waits for {self.snapshot.subscriptions}"
+        assert self.snapshot.completed, f"stuck after {self.visited}"
         assert not any(self.answers.values()), f"unused answers {self.answers}"
         return self
 
     @property
     def data(self) -> dict[str, Any]:
-        return self.workflow.last_task.data
+        return self.snapshot.data
 
-    def topics(self, topic: str) -> list[dict[str, str]]:
+    def topics(self, topic: str) -> list[dict[str, Any]]:
         return [inputs for t, inputs in self.calls if t == topic]
+
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# The SLA times the timers read: far enough that no reminder or escalation fires in these runs.
+SLA_VALUES = {"sla_reminder_at": (T0 + timedelta(days=30)).isoformat(),
+              "sla_due_at": (T0 + timedelta(days=40)).isoformat()}
 
 
 SUBMITTED = {"customer_id": "C-1", "description": "x", "priority": "normal", "channel": "portal",

@@ -42,6 +42,12 @@ D = Decimal
 
 # --- customer_request: KYC ---------------------------------------------------------------------------
 
+def waits_for(services: Services, reference: str) -> list[str]:
+    """The messages the request waits for now (a customer's answer is a message to a receive task)."""
+    with services.uow() as uow:
+        return sorted(s.message for s in uow.subscriptions.for_instance(uow.instances.for_request(reference).id))
+
+
 def test_clear_kyc_goes_straight_to_classification_and_the_investigation(services: Services) -> None:
     ref = dispute(services)
     rec = record(services, ref)
@@ -61,7 +67,8 @@ def test_kyc_review_cleared_by_compliance_continues_to_the_request_type(services
     complete(services, ref, "Task_KycReview", "frank",
              {"decision": "clear", "rationale": "New passport seen; the expired one was renewed."})
     assert opened(services, ref) == ["Task_KycReview", "Task_CreditReview"]
-    assert statuses(services, ref) == ["compliance_review", "investigation"]
+    # credit/score runs in a worker: the request is in progress until its review opens.
+    assert statuses(services, ref) == ["compliance_review", "in_progress", "investigation"]
     assert ending(services, ref) == (None, None)
 
 
@@ -82,7 +89,7 @@ def test_confirmed_kyc_match_closes_the_request_as_blocked(services: Services) -
 def test_credit_memo_within_the_automatic_authority_is_approved_by_the_system(services: Services) -> None:
     ref = dispute(services, "INV-1002", "C-1002")
     complete(services, ref, "Task_Investigate", "bob", investigation("14000.00"))
-    assert opened(services, ref) == ["Task_Investigate", "Task_CustomerResolution"]
+    assert opened(services, ref) == ["Task_Investigate"] and waits_for(services, ref) == ["customer_decision"]
     assert approvals(services, ref) == [("system", 0, "approve")]
     assert postings(services, ref) == [("credit_memo", D("200.00"), "INV-1002")]
     assert statuses(services, ref) == ["investigation", "awaiting_customer"]
@@ -101,7 +108,7 @@ def test_approved_change_is_posted_naming_its_approval_before_the_customer_answe
         [posting] = uow.finance.postings_for(ref)
     assert (posting.kind, posting.amount, posting.approval_id) == ("credit_memo", D("700.00"), approval.id)
     assert statuses(services, ref) == ["investigation", "awaiting_approval", "awaiting_customer"]
-    assert open_elements(services, ref) == ["Task_CustomerResolution"]
+    assert open_elements(services, ref) == [] and waits_for(services, ref) == ["customer_decision"]
 
 
 def test_returned_approval_reopens_the_investigation_and_the_new_proposal_is_approved(
@@ -115,8 +122,7 @@ def test_returned_approval_reopens_the_investigation_and_the_new_proposal_is_app
     complete(services, ref, "Task_Approve", "carol", decision("approve"))
     assert approvals(services, ref) == [("carol", 1, "return"), ("carol", 1, "approve")]
     assert postings(services, ref) == [("credit_memo", D("500.00"), "INV-1001")]
-    assert opened(services, ref) == ["Task_Investigate", "Task_Approve", "Task_Investigate", "Task_Approve",
-                                     "Task_CustomerResolution"]
+    assert opened(services, ref) == ["Task_Investigate", "Task_Approve", "Task_Investigate", "Task_Approve"]
     assert statuses(services, ref) == ["investigation", "awaiting_approval", "investigation",
                                        "awaiting_approval", "awaiting_customer"]
 
@@ -157,8 +163,8 @@ def _reject_first_proposal(services: Services) -> str:
 def test_customer_rejection_reopens_the_investigation_for_a_second_approval_and_posting(
         services: Services) -> None:
     ref = _reject_first_proposal(services)
-    assert opened(services, ref) == ["Task_Investigate", "Task_Approve", "Task_CustomerResolution",
-                                     "Task_Investigate", "Task_Approve", "Task_CustomerResolution"]
+    assert opened(services, ref) == ["Task_Investigate", "Task_Approve", "Task_Investigate", "Task_Approve"]
+    assert waits_for(services, ref) == ["customer_decision"]
     assert [a[2] for a in approvals(services, ref)] == ["approve", "approve"]
     first, second = record(services, ref).approvals
     assert first.id != second.id
@@ -289,7 +295,7 @@ def test_approved_credit_limit_is_set_and_closed_without_asking_the_customer(ser
     assert postings(services, ref) == [("credit_limit_change", D("8000.00"), None)]
     with services.uow() as uow:
         assert uow.finance.customer("C-1006").credit_limit == D("8000.00")  # type: ignore[union-attr]
-    assert statuses(services, ref) == ["investigation", "awaiting_approval", "closed"]
+    assert statuses(services, ref) == ["in_progress", "investigation", "awaiting_approval", "closed"]
 
 
 def test_rejected_credit_application_closes_as_rejected(services: Services) -> None:
@@ -310,7 +316,7 @@ def adjustment(services: Services, kind: str, amount: str) -> str:
 
 def test_small_write_off_is_booked_without_review_or_approver(services: Services) -> None:
     ref = adjustment(services, "write_off", "250.00")  # exactly the tolerance
-    assert opened(services, ref) == ["Task_CustomerResolution"]
+    assert opened(services, ref) == [] and waits_for(services, ref) == ["customer_decision"]
     assert approvals(services, ref) == [("system", 0, "approve")]
     assert postings(services, ref) == [("write_off", D("250.00"), "INV-1002")]
     assert record(services, ref).resolution["adjustments"][0]["reason_code"] == "small_balance"
@@ -347,7 +353,7 @@ def test_refund_is_reviewed_and_becomes_a_credit_memo(services: Services) -> Non
     assert postings(services, ref) == [("credit_memo", D("350.00"), "INV-1002")]
     respond_as_customer(ref, True, "", services)
     assert ending(services, ref) == ("Event_Resolved", "resolved")
-    assert opened(services, ref) == ["Task_ReviewAdjustment", "Task_Approve", "Task_CustomerResolution"]
+    assert opened(services, ref) == ["Task_ReviewAdjustment", "Task_Approve"]
 
 
 def test_rejected_adjustment_closes_as_rejected(services: Services) -> None:
@@ -379,7 +385,8 @@ def test_approved_plan_books_an_installment_plan_the_customer_accepts(services: 
     respond_as_customer(ref, True, "", services)
     assert ending(services, ref) == ("Event_Resolved", "resolved")
     assert approvals(services, ref) == [("dave", 2, "approve")]
-    assert statuses(services, ref) == ["investigation", "awaiting_approval", "awaiting_customer", "closed"]
+    assert statuses(services, ref) == ["in_progress", "investigation", "awaiting_approval", "awaiting_customer",
+                                       "closed"]
 
 
 def test_rejected_restructuring_closes_as_rejected(services: Services) -> None:

@@ -119,10 +119,17 @@ def test_a_customer_answers_a_question_from_billing(live_server: Any, live_syste
     assert page.locator(".question").inner_text() == "Which volume discount was agreed, and from which date?"
     assert "No discount agreement" not in page.content()
     page.fill("#f-answer", "5% from 1 January, see the attached letter.")
+    page.set_input_files("#answer-files", files=[{"name": "discount-letter.pdf", "mimeType": "application/pdf",
+                                                  "buffer": PDF}])
     both_widths(page, "portal-question")
     page.get_by_role("button", name="Send answer").click()
-    page.wait_for_selector("text=we have your answer")
+    page.wait_for_selector("text=we have your answer and 1 document")
     assert page.locator(".badge.status").inner_text() == "In progress"
     assert page.locator("#question-title").count() == 0
+    assert page.get_by_role("link", name="discount-letter.pdf").is_visible()
+    assert "You answered our question" in page.locator("#history-title + ol").inner_text()
     with services.uow() as uow:
         assert [t.element_id for t in uow.tasks.open_for_request(submitted.reference)] == ["Task_Investigate"]
+        record = uow.requests.get(submitted.reference)
+    [step] = [s for s in record.steps if s.element_id == "Task_ProvideInformation"]
+    assert step.data["answer"].endswith("Attached: discount-letter.pdf")

@@ -13,19 +13,36 @@ the in-memory store and must give the same outcomes, postings, approvals, task p
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
-from support import ROOT, approvals, ending, memory_services, opened, postings, statuses
+from support import (
+    ROOT,
+    approvals,
+    complete,
+    dispute,
+    drain,
+    ending,
+    memory_services,
+    notices,
+    open_task,
+    opened,
+    postings,
+    record,
+    statuses,
+    submit,
+)
 
 from bpmn_requests.domain.errors import ProcessError
 from bpmn_requests.engine.dialects import read_facts
 from bpmn_requests.engine.runner import Engine, ServiceCall
 from bpmn_requests.usecases.context import Services
 from bpmn_requests.usecases.deploy import deploy
+from bpmn_requests.usecases.messages import IncomingMessage, send_message
 from bpmn_requests.usecases.seed_cases import SEED_CASES, run_seed_case
 
 HERE = Path(__file__).parent
@@ -79,7 +96,18 @@ def test_each_dialect_runs_the_eight_seed_cases_as_the_shipped_diagrams(
         variant: str, screener: object, shipped: dict[int, dict[str, Any]]) -> None:
     results = lifecycle(deployed(variant, screener))
     for number, expected in shipped.items():
-        assert results[number] == expected, f"{variant}, seed case {number}"
+        found = dict(results[number])
+        if variant == "camunda8":
+            # Every Camunda 8 service task is a job a worker runs in its own transaction, so the statuses
+            # it passes (kyc_check, posted, ...) are committed too; the shipped ones come in the same order.
+            assert is_subsequence(expected["statuses"], found.pop("statuses")), f"{variant}, seed case {number}"
+            expected = {k: v for k, v in expected.items() if k != "statuses"}
+        assert found == expected, f"{variant}, seed case {number}"
+
+
+def is_subsequence(part: list[str], whole: list[str]) -> bool:
+    rest = iter(whole)
+    return all(item in rest for item in part)
 
 
 @pytest.mark.parametrize(("variant", "dialect"), VARIANTS.items())
@@ -93,7 +121,9 @@ def test_each_variant_is_drawn_in_its_own_dialect_with_the_shipped_ids(variant: 
             mine = shipped[element_id]
             assert (fact.topic, fact.form_id, fact.candidate_groups) == (
                 mine.topic, mine.form_id, mine.candidate_groups), f"{path.name} {element_id}"
-            assert {k: v for k, v in fact.properties.items() if k != "formJsonSchemaFilename"} == mine.properties
+            # SpiffArena says in properties what Camunda 7 says in attributes (the form file, asyncBefore).
+            assert {k: v for k, v in fact.properties.items()
+                    if k not in ("formJsonSchemaFilename", "asyncBefore")} == mine.properties
         if variant != "camunda7_juel":
             assert b"http://camunda.org/schema/1.0/bpmn" not in drawn, path.name
         text = drawn.decode()
@@ -106,6 +136,49 @@ def test_camunda8_conditions_are_feel_and_camunda7_conditions_are_juel() -> None
     assert '>=kyc_result = "clear"<' in feel and 'language=' not in feel
     assert ">${decision == 'approve'}<" in juel
     assert "zeebe:calledDecision" in feel and "zeebe:calledElement" in feel
+
+
+# --- what runs unattended: timers on system values and variables, messages, business errors ----------------
+
+ALL = [None, *VARIANTS]  # None: the shipped diagrams
+
+
+def move_clock(services: Services, by: timedelta) -> None:
+    services.clock.advance(by)  # type: ignore[attr-defined]
+    drain(services)
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_each_dialect_reminds_escalates_and_closes_an_unanswered_question(variant: str | None,
+                                                                          screener: object) -> None:
+    services = deployed(variant, screener)
+    ref = dispute(services)
+    classification = record(services, ref).classification or {}
+    due = datetime.fromisoformat(classification["due_at"])
+    move_clock(services, due - services.clock.now())
+    task = open_task(services, ref, "Task_Investigate")
+    assert "reminded_at" in task.properties and task.properties["escalated_to"] == "ar_supervisors"
+    complete(services, ref, "Task_Investigate", "bob", {"decision": "need_info", "question": "Which delivery?",
+                                                        "note": "Unclear."})
+    move_clock(services, timedelta(days=14))
+    assert ending(services, ref) == ("Event_ClosedNoResponse", "no_response")
+    assert "request_closed_no_response" in notices(services, ref)
+
+
+@pytest.mark.parametrize("variant", ALL)
+def test_each_dialect_waits_for_the_bank_and_matches_the_reported_payment(variant: str | None,
+                                                                          screener: object) -> None:
+    services = deployed(variant, screener)
+    ref = submit(services, type="payment_issue", customer_id="C-1001", payment_references=["PAY-7001"],
+                 description="We paid INV-1001.").reference
+    variables = {"payment_reference": "PAY-7001", "payment_amount": "12500.00", "remittance_text": "INV-1001"}
+    result = send_message(IncomingMessage("payment_received", "PAY-7001", variables, "bank-1", "bank"), services)
+    drain(services)
+    assert result.status == "delivered" and ending(services, ref) == ("Event_Resolved", "resolved")
+    other = submit(services, type="payment_issue", customer_id="C-1001", payment_references=["PAY-7002"],
+                   description="We paid INV-0961.").reference
+    move_clock(services, timedelta(days=5))
+    assert ending(services, other) == ("Event_Rejected", "rejected")
 
 
 # --- dialect semantics the seed cases do not reach, on one small diagram per dialect --------------------

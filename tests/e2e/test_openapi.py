@@ -18,7 +18,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 from testenv import build_test_system
+from unattended_helpers import ONBOARDING, RefusingBureau
 
+from bpmn_requests.usecases.incidents import list_incidents
+from bpmn_requests.usecases.jobs import run_due_work
 from bpmn_requests.usecases.submit import SubmitRequest, submit_request
 from bpmn_requests.usecases.tokens import create_token
 from bpmn_requests.web import create_app
@@ -27,7 +30,10 @@ ERROR_REF = "#/components/schemas/Error"
 OPERATIONS = [("/api/v1/requests", "get"), ("/api/v1/requests", "post"), ("/api/v1/requests/{reference}", "get"),
               ("/api/v1/requests/{reference}/audit", "get"), ("/api/v1/tasks", "get"),
               ("/api/v1/tasks/{task_id}/claim", "post"), ("/api/v1/tasks/{task_id}/claim", "delete"),
-              ("/api/v1/tasks/{task_id}/complete", "post"), ("/api/v1/versions", "get")]
+              ("/api/v1/tasks/{task_id}/complete", "post"), ("/api/v1/versions", "get"),
+              ("/api/v1/messages", "get"), ("/api/v1/messages", "post"), ("/api/v1/incidents", "get"),
+              ("/api/v1/incidents/{incident_id}", "get"), ("/api/v1/incidents/{incident_id}/retry", "post"),
+              ("/api/v1/incidents/{incident_id}/skip", "post"), ("/api/v1/incidents/{incident_id}/cancel", "post")]
 EXAMPLES = 15  # per operation and mode: a few hundred calls keep the module well under a minute
 
 
@@ -44,8 +50,14 @@ def known_ids(fuzz_system: Any) -> dict[str, Any]:
     seeded = submit_request(SubmitRequest({"type": "billing_dispute", "customer_id": "C-1001",
                                            "invoice_numbers": ["INV-1001"], "description": "Seed for the fuzzer."},
                                           "alice"), fuzz_system.services)
+    # An incident too, so the fuzzer reaches its actions: a credit bureau refuses the credit score for good.
+    fuzz_system.services.bureau = RefusingBureau()
+    submit_request(SubmitRequest(ONBOARDING, "alice"), fuzz_system.services)
+    [incident] = [outcome for outcome in run_due_work(fuzz_system.services) if outcome.outcome == "incident"]
+    [opened] = list_incidents(fuzz_system.services)
+    assert opened.request_reference == incident.reference
     return {"reference": seeded.reference, "task_id": seeded.opened_tasks[0].id, "deployment_id": 1,
-            "process_id": "customer_request"}
+            "process_id": "customer_request", "incident_id": opened.id}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import io
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -366,6 +367,135 @@ def test_the_customer_answers_a_request_for_information(client: FlaskClient, sys
         assert [t.element_id for t in uow.tasks.open_for_request(reference)] == ["Task_Investigate"]
     again = client.post(f"{link}/answer", data={"csrf_token": csrf(client, link), "answer": "Again"})
     assert again.status_code == 409
+
+
+def form_of(client: FlaskClient, link: str) -> tuple[str, str]:
+    """The CSRF token and the form id (the answer's message id) of the status page as rendered now."""
+    page = text(client.get(link))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form_id = re.search(r'name="message_id" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return token, form_id
+
+
+def delivered(system: Any, reference: str) -> list[dict[str, Any]]:
+    with system.services.uow() as uow:
+        return [e.after for e in uow.audit.for_subject(reference) if e.action == "message.delivered" and e.after]
+
+
+def asked(client: FlaskClient, system: Any) -> tuple[str, str]:
+    reference, link = submit_dispute(client)
+    staff_completes(system, reference, "Task_Investigate", "bob",
+                    {"decision": "need_info", "question": "Which unit price did you agree?", "note": "n"})
+    return reference, link
+
+
+def test_sending_the_same_answer_form_twice_has_one_effect_and_says_so(client: FlaskClient, system: Any) -> None:
+    reference, link = asked(client, system)
+    token, form_id = form_of(client, link)
+    data = {"csrf_token": token, "message_id": form_id, "answer": "USD 10.00 a unit."}
+    assert client.post(f"{link}/answer", data=data).status_code == 302
+    second = client.post(f"{link}/answer", data=data)
+    assert second.status_code == 302
+    assert "We already have this answer: you sent this form before." in text(client.get(second.headers["Location"]))
+    assert len(delivered(system, reference)) == 1
+    # Asked again: the old form sent once more is still the old answer, and the new question waits.
+    staff_completes(system, reference, "Task_Investigate", "bob",
+                    {"decision": "need_info", "question": "And the quantity?", "note": "n"})
+    third = client.post(f"{link}/answer", data=data)
+    assert third.status_code == 302
+    page = text(client.get(link))
+    assert "We already have this answer" in page and "And the quantity?" in page and 'name="answer"' in page
+    assert len(delivered(system, reference)) == 1
+    stale = client.post(f"{link}/answer", data={**data, "message_id": "not a form id!"})
+    assert stale.status_code == 422 and "reload the page" in text(stale)
+
+
+def test_accepting_twice_with_the_same_form_has_one_effect(client: FlaskClient, system: Any) -> None:
+    reference, link = submit_dispute(client)
+    staff_completes(system, reference, "Task_Investigate", "bob", INVESTIGATED)
+    staff_completes(system, reference, "Task_Approve", "carol", {"decision": "approve", "comment": "Checked."})
+    token, form_id = form_of(client, link)
+    data = {"csrf_token": token, "message_id": form_id, "decision": "accept"}
+    assert client.post(f"{link}/respond", data=data).status_code == 302
+    again = client.post(f"{link}/respond", data=data)
+    assert again.status_code == 302 and "We already have this answer" in text(client.get(link))
+    assert [d["message"] for d in delivered(system, reference)] == ["customer_decision"]
+    with system.services.uow() as uow:
+        record = uow.requests.get(reference)
+        assert (record.status, record.outcome) == ("closed", "resolved")
+        assert len(uow.finance.postings_for(reference)) == 1
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+def test_an_answer_brings_documents_that_are_attached_and_named_in_it(client: FlaskClient, system: Any) -> None:
+    reference, link = asked(client, system)
+    token, form_id = form_of(client, link)
+    response = client.post(f"{link}/answer", content_type="multipart/form-data", data={
+        "csrf_token": token, "message_id": form_id, "answer": "See the signed price list.",
+        "files": [(io.BytesIO(PDF), "letter.pdf"), (io.BytesIO(PNG), "price list.png")]})
+    assert response.status_code == 302, text(response)[:2000]
+    page = text(client.get(link))
+    assert "Thank you: we have your answer and 2 documents" in page
+    assert "letter.pdf" in page and "price list.png" in page
+    with system.services.uow() as uow:
+        record = uow.requests.get(reference)
+        files = uow.attachments.for_request(reference)
+    [step] = [s for s in record.steps if s.element_id == "Task_ProvideInformation"]
+    assert step.data == {"answer": "See the signed price list.\n\nAttached: letter.pdf, price list.png"}
+    assert {(f.filename, f.visibility, f.uploaded_by) for f in files} == {
+        ("letter.pdf", "customer", "customer:C-1001"), ("price list.png", "customer", "customer:C-1001")}
+
+
+@pytest.mark.parametrize(("files", "answer", "message"), [
+    ([(b"\x00\x01", "photo.gif")], "See the photo.", "may be attached"),
+    ([(PDF, f"page{i}.pdf") for i in range(6)], "All pages.", "attach at most 5 files"),
+    ([(b"<html>", "letter.pdf")], "See the letter.", "not a application/pdf file"),
+    ([], "", 'id="f-answer-error"'),
+])
+def test_a_bad_answer_or_document_refuses_the_whole_answer(client: FlaskClient, system: Any,
+                                                           files: list[tuple[bytes, str]], answer: str,
+                                                           message: str) -> None:
+    reference, link = asked(client, system)
+    token, form_id = form_of(client, link)
+    before = counts(system)
+    response = client.post(f"{link}/answer", content_type="multipart/form-data", data={
+        "csrf_token": token, "message_id": form_id, "answer": answer,
+        "files": [(io.BytesIO(content), name) for content, name in files]})
+    assert response.status_code == 422 and message in text(response)
+    assert counts(system) == before and delivered(system, reference) == []
+    assert "Waiting for your answer" in text(client.get(link))
+
+
+def test_documents_alone_answer_the_question(client: FlaskClient, system: Any) -> None:
+    reference, link = asked(client, system)
+    token, form_id = form_of(client, link)
+    response = client.post(f"{link}/answer", content_type="multipart/form-data", data={
+        "csrf_token": token, "message_id": form_id, "answer": "", "files": [(io.BytesIO(PDF), "contract.pdf")]})
+    assert response.status_code == 302
+    assert delivered(system, reference)[0]["variables"] == {"answer": "Attached: contract.pdf"}
+
+
+def test_the_history_shows_answers_given_as_messages_and_a_closure_without_an_answer(
+        client: FlaskClient, system: Any) -> None:
+    from bpmn_requests.usecases.jobs import run_due_work
+    from bpmn_requests.usecases.messages import IncomingMessage, send_message
+
+    reference, link = asked(client, system)
+    # The customer answered by phone; the agent sends the answer for them.
+    send_message(IncomingMessage("customer_answer", reference, {"answer": "USD 10.00"}, "call-1", "alice"),
+                 system.services)
+    page = text(client.get(link))
+    assert "You answered our question" in page and "alice" not in page
+    staff_completes(system, reference, "Task_Investigate", "bob",
+                    {"decision": "need_info", "question": "And the quantity?", "note": "n"})
+    system.services.clock.advance(timedelta(days=15))  # the answer period (14 days) is over
+    run_due_work(system.services)
+    page = text(client.get(link))
+    assert "Closed without your answer" in page and "Closed" in page
+    assert "We closed your request because we did not receive your answer" in page
+    assert 'name="answer"' not in page and "How did we do?" in page
 
 
 def test_the_customer_rejects_then_accepts_the_proposal_and_rates_once(client: FlaskClient, system: Any) -> None:

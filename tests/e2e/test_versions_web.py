@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from support import complete, dispute, instance, investigation
-from version_edits import Sources, insert_after, remove, rename
+from version_edits import BPMN, Edit, Sources, insert_after, remove, rename
 
 from bpmn_requests.usecases.tokens import create_token
 from bpmn_requests.usecases.versions import list_versions
@@ -50,6 +51,32 @@ def services(system: Any) -> Any:
     return system.services
 
 
+def without_boundary_events(element_id: str) -> Edit:
+    """Take out the boundary events on `element_id` and what only they lead to, as the modeler does when an
+    analyst deletes the element (its answer-period timer, the closing script and end event after it)."""
+
+    def change(tree: etree._ElementTree) -> None:
+        gone: set[str] = set()
+        waiting = [str(b.get("id")) for b in tree.xpath(f"//*[@attachedToRef='{element_id}']")]
+        while waiting:
+            node_id = waiting.pop()
+            gone.add(node_id)
+            for flow_id in tree.xpath(f"//*[@id='{node_id}']/*[local-name()='outgoing']/text()"):
+                gone.add(str(flow_id))
+                [flow] = tree.xpath(f"//*[@id='{flow_id}']")
+                target = str(flow.get("targetRef"))
+                if all(ref in gone for ref in tree.xpath(f"//*[@id='{target}']/*[local-name()='incoming']/text()")):
+                    waiting.append(target)
+        for item in gone:
+            for node in tree.xpath(f"//*[@id='{item}' or @bpmnElement='{item}']"):
+                node.getparent().remove(node)
+        for ref in tree.iter(f"{{{BPMN}}}incoming", f"{{{BPMN}}}outgoing"):
+            if ref.text in gone:
+                ref.getparent().remove(ref)
+
+    return change
+
+
 @pytest.fixture
 def two_versions(services: Any, tmp_path: Path) -> dict[str, str]:
     """Three requests on deployment 1, then deployment 2, which removes where one of them waits."""
@@ -59,7 +86,8 @@ def two_versions(services: Any, tmp_path: Path) -> dict[str, str]:
     approving = dispute(services, "INV-1003", "C-1003")
     complete(services, approving, "Task_Investigate", "bob", investigation("17000.00"))
     sources = Sources(tmp_path / "edited")
-    sources.edit("billing_dispute.bpmn", remove("Task_ProvideInformation"),
+    sources.edit("billing_dispute.bpmn", without_boundary_events("Task_ProvideInformation"),
+                 remove("Task_ProvideInformation"),
                  insert_after("Task_Investigate", "Task_CheckEvidence", "Check evidence"),
                  rename("Task_ComputeInvoiceAdjustment", "Compute the adjustment"))
     assert sources.deploy(services).deployment_id == 2

@@ -272,14 +272,32 @@ def test_completing_the_investigation_returns_to_the_inbox(system: Any, client_f
     assert record["steps"][-1]["data"]["corrected_amount"] == "11800.00"
 
 
-def test_completing_goes_to_the_users_next_task_on_the_same_request(system: Any, colleagues: None,
+def test_completing_goes_to_the_users_next_task_on_the_same_request(system: Any,
                                                                     client_for: Callable[[str], Staff]) -> None:
-    reference = submit(system, 7)  # a director on the sanctions list: KYC review, then the credit review
+    with system.services.uow() as uow:
+        add_user(uow, "sam", "Sam Supervisor", ("billing", "ar_supervisors"), "demo", "admin")
+        uow.commit()
+    reference = submit(system, 1)
+    complete_task(CompleteTask(task_id(system, reference, "Task_Investigate"), user(system, "bob"), INVESTIGATION),
+                  system.services)
+    sam = client_for("sam")  # approves at level 1, and investigates too
+    response = sam.post(f"/tasks/{task_id(system, reference, 'Task_Approve')}",
+                        {"decision": "return", "comment": "Check the delivery notes as well."})
+    assert response.status_code == 302
+    assert response.location.endswith(f"/tasks/{task_id(system, reference, 'Task_Investigate')}")
+
+
+def test_completing_a_task_before_asynchronous_work_goes_back_to_the_inbox(
+        system: Any, colleagues: None, client_for: Callable[[str], Staff]) -> None:
+    from bpmn_requests.usecases.jobs import run_due_work
+
+    reference = submit(system, 7)  # a director on the sanctions list: KYC review, then the credit score
     kim = client_for("kim")  # compliance and credit
     response = kim.post(f"/tasks/{task_id(system, reference, 'Task_KycReview')}",
                         {"decision": "clear", "rationale": "Different person: date of birth does not match."})
-    assert response.status_code == 302
-    assert response.location.endswith(f"/tasks/{task_id(system, reference, 'Task_CreditReview')}")
+    assert response.status_code == 302 and response.location.endswith("/")  # credit/score waits for a worker
+    run_due_work(system.services)
+    assert f"/tasks/{task_id(system, reference, 'Task_CreditReview')}" in kim.get("/").get_data(as_text=True)
 
 
 def test_an_invalid_submission_shows_errors_beside_fields_with_the_input_kept(

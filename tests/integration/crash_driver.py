@@ -207,11 +207,24 @@ def stored_requests(services: Any) -> dict[str, Any]:
 
 def next_work(plan: Plan, record: Any, services: Any) -> tuple[str, Any]:
     """What to do next with a stored, unfinished request: (label, a function doing it in one use case)."""
-    from bpmn_requests.usecases.tasks import CompleteTask, complete_task, respond_as_customer
+    from bpmn_requests.usecases.jobs import run_instance
+    from bpmn_requests.usecases.tasks import (
+        CUSTOMER_DECISION,
+        CompleteTask,
+        complete_task,
+        respond_as_customer,
+    )
 
     with services.uow() as uow:
         tasks = uow.tasks.open_for_request(record.reference)
+        instance = uow.instances.for_request(record.reference)
+        waits = {s.message for s in uow.subscriptions.for_instance(instance.id)}
     if not tasks:
+        # The customer's answer is a message to the receive task; a worker's part is due work.
+        if CUSTOMER_DECISION in waits:
+            return CUSTOMER_DECISION, lambda: respond_as_customer(record.reference, True, "", services)
+        if instance.due_at is not None:
+            return "due work", lambda: run_instance(services, instance.id)
         raise RuntimeError(f"{record.reference} ({plan.key}) is {record.status} with no open task")
     task = tasks[0]
 
@@ -228,8 +241,6 @@ def next_work(plan: Plan, record: Any, services: Any) -> tuple[str, Any]:
         approver, decision = plan.approvals[len(record.approvals)]
         return (f"Task_Approve#{len(record.approvals) + 1}:{decision}",
                 complete(approver, {"decision": decision, "comment": f"{decision} after review"}))
-    if task.element_id == "Task_CustomerResolution":
-        return "Task_CustomerResolution", lambda: respond_as_customer(record.reference, True, "", services)
     raise RuntimeError(f"{record.reference} ({plan.key}) waits at {task.element_id}, which no plan expects")
 
 

@@ -24,7 +24,7 @@ from bpmn_requests.store.finance_tables import contacts, contracts, invoices, jo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from finance_db import finance_engine, postgres_server  # noqa: E402, F401  (fixtures)
 from finance_fakes import NOW, TODAY  # noqa: E402
-from test_memory_finance import GatewayContract  # noqa: E402
+from test_memory_finance import GatewayContract, ReceiptContract  # noqa: E402
 
 
 def _seeded(engine: Engine) -> None:
@@ -39,7 +39,7 @@ def _credit_memo(amount: str = "700.00", key: str = "REQ-1:APR-1:credit_memo") -
                           invoice_number="INV-1001")
 
 
-class TestSqlFinanceGateway(GatewayContract):
+class TestSqlFinanceGateway(GatewayContract, ReceiptContract):
     @pytest.fixture
     def gateway(self, finance_engine: Engine) -> Iterator[SqlFinanceGateway]:  # noqa: F811
         with Session(finance_engine) as session:

@@ -9,14 +9,17 @@ open task shows, leaves that request untouched with the reason.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from support import (
     complete,
     decision,
     dispute,
+    drain,
     ending,
     instance,
     investigation,
@@ -25,14 +28,13 @@ from support import (
     opened,
     submit,
 )
-from version_edits import Sources, change_id, form, insert_after, remove, rename
+from version_edits import Edit, Sources, change_id, form, insert_after, remove, rename
 
 from bpmn_requests.domain.errors import Conflict, ValidationFailed
-from bpmn_requests.domain.users import customer_actor
 from bpmn_requests.usecases.audit import verify_audit
 from bpmn_requests.usecases.context import Services
 from bpmn_requests.usecases.migration import check_migration, migrate_all_safe, migrate_instance
-from bpmn_requests.usecases.tasks import CompleteTask, complete_task, respond_as_customer
+from bpmn_requests.usecases.tasks import answer_for_customer, respond_as_customer
 
 KYC_CLEAR = {"decision": "clear", "rationale": "The renewed passport was checked."}
 QUESTION = {"decision": "need_info", "question": "Which unit price did you agree?", "note": "No contract on file."}
@@ -62,10 +64,23 @@ def waiting(services: Services) -> dict[str, str]:
                        description="Credit terms for repeat orders.").reference
     found = {"investigation": investigating, "question": asked, "approval": approving,
              "resolution": answering, "compliance": reviewing}
-    assert {k: open_elements(services, r) for k, r in found.items()} == {
+    assert {k: waiting_at(services, r) for k, r in found.items()} == {
         "investigation": ["Task_Investigate"], "question": ["Task_ProvideInformation"], "approval": ["Task_Approve"],
         "resolution": ["Task_CustomerResolution"], "compliance": ["Task_KycReview"]}
     return found
+
+
+def waiting_at(services: Services, reference: str) -> list[str]:
+    """Where the request waits: its open user tasks and the elements waiting for a message."""
+    with services.uow() as uow:
+        row = uow.instances.for_request(reference)
+        received = [s.element_id for s in uow.subscriptions.for_instance(row.id)]
+    return sorted(open_elements(services, reference) + received)
+
+
+def answer(services: Services, reference: str, text: str = "USD 10.00 per unit.") -> None:
+    answer_for_customer(reference, "customer_answer", {"answer": text}, services)
+    drain(services)
 
 
 def downstream_only(sources: Sources) -> None:
@@ -88,6 +103,15 @@ def snapshot(services: Services, reference: str) -> tuple[Any, ...]:
     return row.deployment_id, row.state, row.version, tasks, events
 
 
+def timers(services: Services, reference: str) -> list[tuple[str, Any]]:
+    """(element, due time) of every timer the request waits for."""
+    row = instance(services, reference)
+    with services.uow() as uow:
+        deployment = uow.deployments.get(row.deployment_id)
+    described = services.engine.describe(services.bundle(deployment), row.process_id, row.state)
+    return sorted((t.element_id, t.due_at) for t in described.timers)
+
+
 def variables(services: Services, reference: str) -> dict[str, Any]:
     row = instance(services, reference)
     with services.uow() as uow:
@@ -102,12 +126,18 @@ def test_a_version_that_only_renames_and_adds_downstream_lets_every_request_move
     plan = check_migration(1, 2, services)
     assert {i.reference: i.safe for i in plan.instances} == {r: True for r in waiting.values()}
     by_ref = {i.reference: i for i in plan.instances}
-    assert by_ref[waiting["investigation"]].waiting_at == ("customer_request/Activity_BillingDispute",
-                                                           "billing_dispute/Task_Investigate")
+    assert by_ref[waiting["investigation"]].waiting_at == (
+        "customer_request/Activity_BillingDispute", "billing_dispute/Task_Investigate",
+        "billing_dispute/Event_InvestigateReminder", "billing_dispute/Event_InvestigateBreached")
     assert any("Task_Investigate: outputs changed" in n for n in by_ref[waiting["investigation"]].notes)
 
+    services.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    answer_period = timers(services, waiting["question"])
     results = migrate_all_safe(1, 2, "admin", services)
     assert all(r.moved for r in results) and len(results) == 5
+    # A moved request keeps its timers' due times: the answer period does not start again.
+    assert timers(services, waiting["question"]) == answer_period
+    assert ("Event_DisputeInformationOverdue", services.clock.now() + timedelta(days=12)) in answer_period
     for where, reference in waiting.items():
         assert instance(services, reference).deployment_id == 2, where
         with services.uow() as uow:
@@ -119,8 +149,7 @@ def test_a_version_that_only_renames_and_adds_downstream_lets_every_request_move
     complete(services, waiting["investigation"], "Task_Investigate", "bob", investigation("11800.00"))
     complete(services, waiting["investigation"], "Task_Approve", "carol", decision("approve"))
     respond_as_customer(waiting["investigation"], True, "", services)
-    task = open_task(services, waiting["question"], "Task_ProvideInformation")
-    complete_task(CompleteTask(task.id, customer_actor("C-1002"), {"answer": "USD 10.00 per unit."}), services)
+    answer(services, waiting["question"])
     complete(services, waiting["question"], "Task_Investigate", "bob", investigation("14000.00"))
     respond_as_customer(waiting["question"], True, "", services)
     complete(services, waiting["approval"], "Task_Approve", "carol", decision("approve"))
@@ -145,12 +174,14 @@ def test_a_version_that_only_renames_and_adds_downstream_lets_every_request_move
 
 def test_a_version_removing_where_a_request_waits_leaves_that_request_untouched_with_the_reason(
         services: Services, sources: Sources, waiting: dict[str, str]) -> None:
-    sources.edit("billing_dispute.bpmn", remove("Task_ProvideInformation"))
+    sources.edit("billing_dispute.bpmn", without_boundaries("Task_ProvideInformation"), remove("Task_ProvideInformation"))
     sources.deploy(services)
     plan = check_migration(1, 2, services)
     [unsafe] = plan.unsafe
     assert unsafe.reference == waiting["question"]
-    assert unsafe.reasons == ("it waits at billing_dispute/Task_ProvideInformation, which the new version removes",)
+    assert unsafe.reasons == ("it waits at billing_dispute/Task_ProvideInformation, which the new version removes",
+                              "it waits at billing_dispute/Event_DisputeInformationOverdue, which the new version "
+                              "removes")
     before = snapshot(services, waiting["question"])
 
     results = {r.reference: r for r in migrate_all_safe(1, 2, "admin", services)}
@@ -162,8 +193,7 @@ def test_a_version_removing_where_a_request_waits_leaves_that_request_untouched_
     assert snapshot(services, waiting["question"]) == before
 
     # It finishes on the version it started on.
-    task = open_task(services, waiting["question"], "Task_ProvideInformation")
-    complete_task(CompleteTask(task.id, customer_actor("C-1002"), {"answer": "USD 10.00 per unit."}), services)
+    answer(services, waiting["question"])
     assert open_elements(services, waiting["question"]) == ["Task_Investigate"]
     assert instance(services, waiting["question"]).deployment_id == 1
 
@@ -182,25 +212,47 @@ def test_a_request_whose_open_task_form_was_removed_cannot_move(
 
 def test_moved_task_rows_take_the_element_id_name_and_form_of_the_new_version(
         services: Services, sources: Sources, waiting: dict[str, str]) -> None:
-    approving = open_task(services, waiting["approval"], "Task_Approve")
+    reviewing = open_task(services, waiting["compliance"], "Task_KycReview")
     sources.copy_form("investigation", "dispute_investigation")
-    sources.edit("customer_request.bpmn", change_id("Task_Approve", "Task_ApproveChange"),
-                 rename("Task_ApproveChange", "Approve the change"))
+    sources.edit("customer_request.bpmn", change_id("Task_KycReview", "Task_ReviewKycFinding"),
+                 rename("Task_ReviewKycFinding", "Review the KYC finding"))
     sources.edit("billing_dispute.bpmn", form("Task_Investigate", "dispute_investigation"))
     sources.deploy(services)
-    [check] = [i for i in check_migration(1, 2, services).instances if i.reference == waiting["approval"]]
-    assert check.safe and "customer_request/Task_Approve is Task_ApproveChange in the new version" in check.notes
+    [check] = [i for i in check_migration(1, 2, services).instances if i.reference == waiting["compliance"]]
+    assert check.safe and "customer_request/Task_KycReview is Task_ReviewKycFinding in the new version" in check.notes
     migrate_instance(instance(services, waiting["investigation"]).id, 2, "admin", services, from_id=1)
-    moved = migrate_instance(approving.instance_id, 2, "admin", services, from_id=1)
-    assert moved.tasks == ("Task_ApproveChange",)
-    renamed = open_task(services, waiting["approval"], "Task_ApproveChange")
-    assert (renamed.id, renamed.name, renamed.form_id) == (approving.id, "Approve the change", "approval")
-    assert renamed.properties["proposed_by"] == "bob" and renamed.required_level == approving.required_level
+    moved = migrate_instance(reviewing.instance_id, 2, "admin", services, from_id=1)
+    assert moved.tasks == ("Task_ReviewKycFinding",)
+    renamed = open_task(services, waiting["compliance"], "Task_ReviewKycFinding")
+    assert (renamed.id, renamed.name, renamed.form_id) == (reviewing.id, "Review the KYC finding", "kyc_review")
     assert open_task(services, waiting["investigation"], "Task_Investigate").form_id == "dispute_investigation"
-    complete(services, waiting["approval"], "Task_ApproveChange", "carol", decision("approve"))
-    assert opened(services, waiting["approval"])[-1] == "Task_CustomerResolution"
+    complete(services, waiting["compliance"], "Task_ReviewKycFinding", "frank", KYC_CLEAR)
+    assert opened(services, waiting["compliance"])[-1] == "Task_CreditReview"
     complete(services, waiting["investigation"], "Task_Investigate", "bob", investigation("11800.00"))
-    assert opened(services, waiting["investigation"])[-1] == "Task_ApproveChange"
+    assert opened(services, waiting["investigation"])[-1] == "Task_Approve"
+
+
+def test_a_request_waiting_at_a_customer_task_cannot_move_where_that_element_is_a_receive_task(
+        services: Services, sources: Sources) -> None:
+    """Requests of a version where the customer answered in a user task finish there: the element that
+    became a receive task (same id) is of another kind, and the check says so."""
+    older = Sources(sources.processes.parent.parent / "older")
+    older.edit("customer_request.bpmn", as_customer_task("Task_CustomerResolution", "customer_resolution"))
+    older.deploy(services)  # deployment 2: the customer's answer is a task again
+    reference = dispute(services)
+    complete(services, reference, "Task_Investigate", "bob", investigation("11800.00"))
+    complete(services, reference, "Task_Approve", "carol", decision("approve"))
+    assert open_elements(services, reference) == ["Task_CustomerResolution"]
+    sources.deploy(services)  # deployment 3: the shipped receive task
+    [check] = [i for i in check_migration(2, 3, services).instances if i.reference == reference]
+    assert check.reasons == ("it waits at customer_request/Task_CustomerResolution, a userTask here, which the new "
+                             "version makes a receiveTask: what an instance waits at cannot change its kind",)
+    before = snapshot(services, reference)
+    with pytest.raises(Conflict, match="cannot change its kind"):
+        migrate_instance(instance(services, reference).id, 3, "admin", services)
+    assert snapshot(services, reference) == before
+    respond_as_customer(reference, True, "", services)  # answered on its own version, as a task
+    assert ending(services, reference) == ("Event_Resolved", "resolved")
 
 
 def test_requests_inside_a_call_activity_follow_what_the_new_version_adds_or_removes_after_it(
@@ -221,8 +273,7 @@ def test_requests_inside_a_call_activity_follow_what_the_new_version_adds_or_rem
         "be kept",)
     assert checks[asked.id].safe, checks[asked.id].reasons
     migrate_instance(asked.id, 3, "admin", services, from_id=2)
-    task = open_task(services, waiting["question"], "Task_ProvideInformation")
-    complete_task(CompleteTask(task.id, customer_actor("C-1002"), {"answer": "USD 10.00 per unit."}), services)
+    answer(services, waiting["question"])
     complete(services, waiting["question"], "Task_Investigate", "bob", investigation("14000.00"))
     respond_as_customer(waiting["question"], True, "", services)
     assert ending(services, waiting["question"]) == ("Event_Resolved", "resolved")
@@ -245,3 +296,49 @@ def test_moving_refuses_what_has_nothing_to_move(services: Services, sources: So
     migrate_instance(row.id, 2, "admin", services)
     with pytest.raises(ValidationFailed, match="on it already"):
         migrate_instance(row.id, 2, "admin", services)
+
+
+def without_boundaries(element_id: str) -> Edit:
+    """Take out the boundary events on an element and what only they lead to (their flows, tasks, ends)."""
+
+    def change(tree: etree._ElementTree) -> None:
+        ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+        todo = [e.get("id", "") for e in tree.xpath(f"//bpmn:boundaryEvent[@attachedToRef='{element_id}']",
+                                                     namespaces=ns)]
+        while todo:
+            node_id = todo.pop()
+            for flow in tree.xpath(f"//bpmn:sequenceFlow[@sourceRef='{node_id}']", namespaces=ns):
+                todo.append(flow.get("targetRef", ""))
+                for gone in [flow, *tree.xpath(f"//*[@bpmnElement='{flow.get('id')}']")]:
+                    gone.getparent().remove(gone)
+            for gone in [*tree.xpath(f"//*[@id='{node_id}']"), *tree.xpath(f"//*[@bpmnElement='{node_id}']")]:
+                gone.getparent().remove(gone)
+
+    return change
+
+
+def timers_follow(element_id: str, new_id: str) -> Edit:
+    """The SLA timers stay on a task whose id changed, and their steps name the new id."""
+
+    def change(tree: etree._ElementTree) -> None:
+        for event in tree.xpath(f"//*[@attachedToRef='{element_id}']"):
+            event.set("attachedToRef", new_id)
+        for parameter in tree.xpath(f"//*[local-name()='inputParameter'][text()='{element_id}']"):
+            parameter.text = new_id
+
+    return change
+
+
+def as_customer_task(element_id: str, form_id: str) -> Edit:
+    """The receive task as the earlier versions drew it: a user task of the customers with the form."""
+
+    def change(tree: etree._ElementTree) -> None:
+        camunda = "http://camunda.org/schema/1.0/bpmn"
+        [node] = tree.xpath(f"//*[@id='{element_id}']")
+        node.tag = "{http://www.omg.org/spec/BPMN/20100524/MODEL}userTask"
+        del node.attrib["messageRef"]
+        node.set(f"{{{camunda}}}formRef", form_id)
+        node.set(f"{{{camunda}}}formRefBinding", "deployment")
+        node.set(f"{{{camunda}}}candidateGroups", "customers")
+
+    return change

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from support import (
     ROOT,
     complete,
@@ -24,7 +25,7 @@ from support import (
     memory_state,
     open_elements,
 )
-from version_edits import Sources, condition, form, insert_after, remove, rename, version_tag
+from version_edits import Edit, Sources, condition, form, insert_after, remove, rename, version_tag
 
 from bpmn_requests.cli import main
 from bpmn_requests.domain.errors import NotFound
@@ -166,7 +167,7 @@ def test_the_diff_lists_added_removed_and_changed_elements_and_forms(services: S
     sources.copy_form("investigation", "dispute_investigation")
     sources.edit("billing_dispute.bpmn",
                  insert_after("Task_Investigate", "Task_CheckEvidence", "Check evidence"),
-                 remove("Task_ProvideInformation"),
+                 without_boundaries("Task_ProvideInformation"), remove("Task_ProvideInformation"),
                  rename("Task_ComputeInvoiceAdjustment", "Compute the adjustment"),
                  condition("Flow_DisputeAdjust", "decision in ('adjust', 'correct')"),
                  form("Task_Investigate", "dispute_investigation"))
@@ -175,7 +176,11 @@ def test_the_diff_lists_added_removed_and_changed_elements_and_forms(services: S
     assert [(e.element_id, e.kind) for e in diff.added] == [
         ("Flow_Task_InvestigateToTask_CheckEvidence", "sequenceFlow"), ("Task_CheckEvidence", "scriptTask")]
     assert [(e.element_id, e.kind) for e in diff.removed] == [
-        ("Flow_ProvideInformationToDisputeInvestigationRound", "sequenceFlow"), ("Task_ProvideInformation", "userTask")]
+        ("Event_DisputeInformationOverdue", "boundaryEvent"), ("Event_DisputeUnanswered", "endEvent"),
+        ("Flow_CloseUnansweredDisputeToDisputeUnanswered", "sequenceFlow"),
+        ("Flow_DisputeInformationOverdueToCloseUnansweredDispute", "sequenceFlow"),
+        ("Flow_ProvideInformationToDisputeInvestigationRound", "sequenceFlow"),
+        ("Task_CloseUnansweredDispute", "scriptTask"), ("Task_ProvideInformation", "receiveTask")]
     changed = {c.element_id: c.changes for c in diff.changed}
     assert changed["Task_ComputeInvoiceAdjustment"] == {"name": ("Compute invoice adjustment", "Compute the adjustment")}
     assert changed["Flow_DisputeAdjust"] == {"condition": ("decision == 'adjust'", "decision in ('adjust', 'correct')")}
@@ -199,11 +204,13 @@ def test_the_version_page_counts_waiting_requests_and_averages_the_time_spent_at
     complete(services, first, "Task_Investigate", "bob", investigation("11800.00"))
     assert open_elements(services, first) == ["Task_Approve"]
     detail = show_version("billing_dispute", None, services)
-    assert detail.waiting == {"Task_Investigate": 1}
+    # The SLA timers on the investigation wait with it (counted at their boundary events).
+    assert detail.waiting == {"Task_Investigate": 1, "Event_InvestigateReminder": 1, "Event_InvestigateBreached": 1}
     assert detail.durations == {"Task_Investigate": 3 * 3600.0} and detail.samples == {"Task_Investigate": 1}
     assert (detail.summary.running, detail.summary.completed) == (2, 0)
     caller = show_version("customer_request", 1, services)
-    assert caller.waiting == {"Activity_BillingDispute": 1, "Task_Approve": 1}
+    assert caller.waiting == {"Activity_BillingDispute": 1, "Task_Approve": 1, "Event_ApproveReminder": 1,
+                              "Event_ApproveBreached": 1}
     svg = heatmap_svg(detail)
     assert svg is not None and svg.startswith("<svg") and "bpmn-badge-count" in svg and "3 h" in svg
     assert open_elements(services, second) == ["Task_Investigate"]
@@ -254,3 +261,22 @@ def test_the_command_line_lists_shows_compares_rolls_back_and_moves_requests(
     assert cli("versions", "activate", 1, "--json") == {"deployment_id": 1, "previous": 2, "changed": True}
     refused = runner.invoke(main, ["migrate", "run", "--from", "1", "--to", "2"])
     assert refused.exit_code == 1 and "--instance" in refused.stderr
+
+
+def without_boundaries(element_id: str) -> Edit:
+    """Take out the boundary events on an element and what only they lead to (their flows, tasks, ends)."""
+
+    def change(tree: etree._ElementTree) -> None:
+        ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+        todo = [e.get("id", "") for e in tree.xpath(f"//bpmn:boundaryEvent[@attachedToRef='{element_id}']",
+                                                     namespaces=ns)]
+        while todo:
+            node_id = todo.pop()
+            for flow in tree.xpath(f"//bpmn:sequenceFlow[@sourceRef='{node_id}']", namespaces=ns):
+                todo.append(flow.get("targetRef", ""))
+                for gone in [flow, *tree.xpath(f"//*[@bpmnElement='{flow.get('id')}']")]:
+                    gone.getparent().remove(gone)
+            for gone in [*tree.xpath(f"//*[@id='{node_id}']"), *tree.xpath(f"//*[@bpmnElement='{node_id}']")]:
+                gone.getparent().remove(gone)
+
+    return change

@@ -1,4 +1,5 @@
-"""credit/score: a monotone 0-100 score, a risk class and a recommended limit from AR history."""
+"""credit/score: a monotone 0-100 score, a risk class and a recommended limit from AR history, blended with a
+credit bureau's report when one is configured."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from finance_fakes import FakeDirectory, make_context, make_record
 
 from bpmn_requests.domain.errors import ServiceTaskError
 from bpmn_requests.domain.finance import Customer
+from bpmn_requests.domain.ports import BureauReport
 from bpmn_requests.service_tasks.credit_score import (
     DEFINITION,
     CreditMetrics,
     aging_bucket,
+    blended_score,
+    bureau_points,
+    downgraded,
     recommended_limit,
     risk_class,
     score,
@@ -123,3 +128,87 @@ def test_the_recommended_limit_respects_the_balance_sheet_and_the_class() -> Non
     assert recommended_limit(customer, "C", None) == D("10000.00")  # half the current limit
     assert recommended_limit(customer, "D", D("10000.00")) == D("0.00")
     assert recommended_limit(replace(customer, financials={}), "A", D("12345.67")) == D("12300.00")
+
+
+# --- with a credit bureau ---------------------------------------------------------------------------------
+
+class FixedBureau:
+    """A credit bureau that gives one report, or refuses, and remembers who it was asked about."""
+
+    def __init__(self, score: int = 720, delinquencies: int = 0, refusal: ServiceTaskError | None = None):
+        self.answer = BureauReport(score, delinquencies, f"fixed-bureau report R-{score}-{delinquencies}")
+        self.refusal = refusal
+        self.asked: list[tuple[str, str, str, str | None]] = []
+
+    def report(self, customer_id: str, name: str, country: str, registration: str | None) -> BureauReport:
+        self.asked.append((customer_id, name, country, registration))
+        if self.refusal is not None:
+            raise self.refusal
+        return self.answer
+
+
+def _with_bureau(bureau: FixedBureau, customer_id: str = "C-1006") -> tuple[dict[str, Any], dict[str, Any]]:
+    ctx = make_context(record=make_record(customer_id, type="credit_onboarding"))
+    ctx.bureau = bureau
+    out = DEFINITION.call(ctx, {"customer_id": customer_id, "requested_limit": "50000.00"})
+    assert ctx.record.credit is not None
+    return out, ctx.record.credit
+
+
+@pytest.mark.parametrize(("bureau_score", "points"), [(300, "0"), (575, "50"), (850, "100"), (200, "0"),
+                                                      (900, "100")])
+def test_a_bureau_score_maps_onto_our_scale(bureau_score: int, points: str) -> None:
+    assert bureau_points(bureau_score) == D(points)
+
+
+def test_the_credit_score_is_half_ours_and_half_the_bureaus() -> None:
+    internal, _ = _score("C-1006", "50000.00")
+    out, evidence = _with_bureau(FixedBureau(score=575))
+    assert out["credit_score"] == blended_score(internal["credit_score"], FixedBureau(score=575).answer)
+    expected = (D(internal["credit_score"]) + 50) / 2
+    assert abs(out["credit_score"] - expected) <= D("0.5")
+    assert evidence["formula"] == "ar-credit-score/1+bureau/1"
+    assert evidence["internal_score"] == internal["credit_score"]
+    assert evidence["bureau"] == {"source": "fixed-bureau report R-575-0", "score": 575, "points": "50.00",
+                                  "weight": "0.5", "delinquencies": 0}
+    json.dumps(evidence)
+
+
+def test_the_bureau_is_asked_about_the_customer_by_name_country_and_registration() -> None:
+    bureau = FixedBureau()
+    _with_bureau(bureau, "C-1006")
+    assert bureau.asked == [("C-1006", "Litware Inc.", "US", "US-CA-7740215")]
+
+
+@pytest.mark.parametrize(("risk", "delinquencies", "expected"), [
+    ("A", 0, "A"), ("A", 1, "B"), ("A", 2, "C"), ("B", 5, "D"), ("D", 1, "D")])
+def test_each_delinquency_lowers_the_risk_class_one_step(risk: str, delinquencies: int, expected: str) -> None:
+    assert downgraded(risk, delinquencies) == expected
+
+
+def test_delinquencies_lower_class_and_limit_but_not_the_score() -> None:
+    clean, _ = _with_bureau(FixedBureau(score=800, delinquencies=0))
+    defaulted, evidence = _with_bureau(FixedBureau(score=800, delinquencies=2))
+    assert defaulted["credit_score"] == clean["credit_score"]
+    assert "ABCD".index(defaulted["risk_class"]) == min(3, "ABCD".index(clean["risk_class"]) + 2)
+    assert defaulted["recommended_limit"] < clean["recommended_limit"]
+    assert evidence["bureau"]["delinquencies"] == 2
+
+
+def test_a_worse_bureau_answer_never_improves_the_result() -> None:
+    answers = [(850, 0), (750, 0), (650, 0), (650, 1), (500, 1), (500, 3), (300, 3)]
+    results = [_with_bureau(FixedBureau(s, d))[0] for s, d in answers]
+    scores = [r["credit_score"] for r in results]
+    classes = ["ABCD".index(r["risk_class"]) for r in results]
+    limits = [r["recommended_limit"] for r in results]
+    assert scores == sorted(scores, reverse=True) and classes == sorted(classes)
+    assert limits == sorted(limits, reverse=True) and limits[0] > limits[-1]
+
+
+def test_a_bureau_refusal_reaches_the_process_unchanged_and_records_nothing() -> None:
+    refusal = ServiceTaskError("no file", error_code="bureau_no_record")
+    ctx = make_context(record=make_record("C-1006", type="credit_onboarding"))
+    ctx.bureau = FixedBureau(refusal=refusal)
+    with pytest.raises(ServiceTaskError) as caught:
+        DEFINITION.call(ctx, {"customer_id": "C-1006"})
+    assert caught.value is refusal and ctx.record.credit is None

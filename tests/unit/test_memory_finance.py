@@ -1,11 +1,13 @@
 """The FinanceGateway contract, run here on MemoryFinanceGateway.
 
 `GatewayContract` is written once; tests/integration/test_finance_sql.py runs the same class on the
-SQL subledger (SQLite and PostgreSQL), so the adapters are held to identical behaviour.
+SQL subledger (SQLite and PostgreSQL), so the adapters are held to identical behaviour; so is
+`ReceiptContract`, receiving the payments the bank reports.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -15,7 +17,7 @@ from finance_fakes import NOW, TODAY
 
 from bpmn_requests.domain import ledger
 from bpmn_requests.domain.errors import ServiceTaskError
-from bpmn_requests.domain.finance import FinanceGateway, JournalLine, Posting, PostingRequest
+from bpmn_requests.domain.finance import FinanceGateway, JournalLine, Payment, Posting, PostingRequest
 from bpmn_requests.store.demo_data import demo_finance_facts
 from bpmn_requests.store.memory_finance import MemoryFinanceGateway
 
@@ -59,7 +61,8 @@ def pair(debit_account: str, credit_account: str, amount: str) -> tuple[JournalL
 def assert_reconciles(gateway: LedgerGateway) -> None:
     result = gateway.reconcile()
     assert result.balanced, result
-    unapplied = sum((p.unapplied_amount for ref in ("PAY-5003",) if (p := gateway.payment(ref))), ZERO)
+    # The demo's one payment with unapplied cash, and the one the receipt tests receive.
+    unapplied = sum((p.unapplied_amount for ref in ("PAY-5003", "PAY-9001") if (p := gateway.payment(ref))), ZERO)
     assert -gateway.account_balance(ledger.UNAPPLIED_CASH) == unapplied
 
 
@@ -241,7 +244,100 @@ class GatewayContract:
             post(gateway, "credit_memo", "1.00", invoice_number="INV-1001", at=datetime(2025, 3, 14, 9, 0))
 
 
-class TestMemoryFinanceGateway(GatewayContract):
+def receipt(reference: str = "PAY-9001", amount: str = "1250.00", customer_id: str | None = "C-1003", *,
+            currency: str = "USD", received_on: date = TODAY) -> Payment:
+    """A payment as the bank reports it: all of it unapplied."""
+    return Payment(reference, customer_id, "FABRIKAM INC", D(amount), D(amount), currency, received_on,
+                   "INV 1013", "unapplied")
+
+
+def receive(gateway: LedgerGateway, payment: Payment, key: str = "REQ-1:receive") -> Payment:
+    return gateway.receive_payment(payment, NOW, key)
+
+
+def receive_refused(gateway: LedgerGateway, payment: Payment, key: str = "REQ-1:receive") -> ServiceTaskError:
+    with pytest.raises(ServiceTaskError) as caught:
+        receive(gateway, payment, key)
+    return caught.value
+
+
+def cash_balances(gateway: LedgerGateway) -> tuple[Decimal, Decimal]:
+    return gateway.account_balance(ledger.CASH), gateway.account_balance(ledger.UNAPPLIED_CASH)
+
+
+class ReceiptContract:
+    """Receiving payments the bank reports: booked once per reference, the subledger still reconciling."""
+
+    def test_a_received_payment_is_booked_as_the_customers_unapplied_cash(self, gateway: LedgerGateway) -> None:
+        cash, unapplied = cash_balances(gateway)
+        booked = receive(gateway, receipt())
+        assert booked == receipt() == gateway.payment("PAY-9001")
+        assert "PAY-9001" in [p.reference for p in gateway.payments_of("C-1003")]
+        assert gateway.journal_entry("RC-PAY-9001") == pair("1000", "2050", "1250.00")
+        assert cash_balances(gateway) == (cash + D("1250.00"), unapplied - D("1250.00"))
+        assert gateway.reconcile().open_items_total == DEMO_OPEN_TOTAL
+        assert_reconciles(gateway)
+
+    def test_receiving_the_same_payment_again_books_nothing(self, gateway: LedgerGateway) -> None:
+        first = receive(gateway, receipt())
+        balances = cash_balances(gateway)
+        assert receive(gateway, receipt(), key="REQ-1:receive") == first
+        assert receive(gateway, receipt(amount="1250"), key="another step") == first
+        assert gateway.journal_entry("RC-PAY-9001") == pair("1000", "2050", "1250.00")
+        assert cash_balances(gateway) == balances
+
+    @pytest.mark.parametrize("changed", [{"amount": "1250.01"}, {"customer_id": "C-1001"}, {"currency": "EUR"}],
+                             ids=["amount", "customer", "currency"])
+    def test_another_amount_customer_or_currency_under_a_known_reference_is_refused(
+            self, gateway: LedgerGateway, changed: dict[str, Any]) -> None:
+        first = receive(gateway, receipt())
+        balances = cash_balances(gateway)
+        error = receive_refused(gateway, receipt(**changed))
+        assert (error.error_code, error.field) == ("payment_conflict", "payment_reference")
+        assert gateway.payment("PAY-9001") == first and cash_balances(gateway) == balances
+
+    def test_a_seeded_payment_reported_by_the_bank_is_the_same_payment(self, gateway: LedgerGateway) -> None:
+        seeded = gateway.payment("PAY-5003")
+        assert seeded is not None and seeded.customer_id is None  # unidentified cash is no contradiction
+        balances = cash_balances(gateway)
+        assert receive(gateway, receipt("PAY-5003", "18500.00")) == seeded
+        assert cash_balances(gateway) == balances
+        error = receive_refused(gateway, receipt("PAY-4901", str(gateway.payment("PAY-4901").amount)))  # type: ignore[union-attr]
+        assert error.error_code == "payment_conflict"  # C-1001's payment is not C-1003's
+
+    @pytest.mark.parametrize(("payment", "key", "code", "field"), [
+        (receipt(customer_id="C-9999"), "k", "customer_not_found", "customer_id"),
+        (receipt(amount="0.00"), "k", "invalid_amount", "amount"),
+        (receipt(amount="10.001"), "k", "invalid_amount", "amount"),
+        (receipt(received_on=TODAY + timedelta(days=1)), "k", "invalid_input", "received_on"),
+        (receipt(currency="usd"), "k", "invalid_input", "currency"),
+        (receipt(reference=" "), "k", "invalid_input", "payment_reference"),
+        (receipt(reference="PAY-" + "9" * 40), "k", "invalid_input", "payment_reference"),
+        (replace(receipt(), unapplied_amount=D("1.00")), "k", "invalid_input", "unapplied_amount"),
+        (receipt(), "", "missing_input", "idempotency_key"),
+    ])
+    def test_a_malformed_receipt_is_refused_naming_the_field(self, gateway: LedgerGateway, payment: Payment,
+                                                            key: str, code: str, field: str) -> None:
+        balances = cash_balances(gateway)
+        error = receive_refused(gateway, payment, key)
+        assert (error.error_code, error.field) == (code, field)
+        assert gateway.payment(payment.reference) is None and cash_balances(gateway) == balances
+
+    def test_a_received_payment_can_be_applied_and_everything_reconciles(self, gateway: LedgerGateway) -> None:
+        receive(gateway, receipt(amount="1200.00"))
+        post(gateway, "payment_application", "1200.00", customer_id="C-1003", invoice_number="INV-1013",
+             payment_reference="PAY-9001")
+        payment = gateway.payment("PAY-9001")
+        assert payment is not None and (payment.unapplied_amount, payment.status) == (ZERO, "applied")
+        assert gateway.reconcile().open_items_total == DEMO_OPEN_TOTAL - D("1200.00")
+        assert_reconciles(gateway)
+
+    def test_a_receipt_needs_a_timezone_aware_time(self, gateway: LedgerGateway) -> None:
+        with pytest.raises(ValueError):
+            gateway.receive_payment(receipt(), datetime(2025, 3, 14, 9, 0), "k")
+
+
+class TestMemoryFinanceGateway(GatewayContract, ReceiptContract):
     @pytest.fixture
     def gateway(self) -> MemoryFinanceGateway:
         return MemoryFinanceGateway(demo_finance_facts(TODAY))

@@ -21,6 +21,7 @@ from support import (
     memory_state,
     open_task,
     postings,
+    record,
     rejection,
     staff,
     state_copy,
@@ -130,18 +131,17 @@ def test_staff_see_only_the_tasks_of_their_groups(services: Services) -> None:
     assert visible(services, "grace") == set() and visible(services, "carol") == set()
 
 
-def test_customers_see_and_answer_only_their_own_requests(services: Services) -> None:
+def test_a_customers_answer_is_a_message_to_their_own_request_not_an_inbox_task(services: Services) -> None:
     mine = small_write_off(services, "C-1001", "INV-1001")
     theirs = small_write_off(services, "C-1002", "INV-1002")
-    customer = customer_actor("C-1001")
-    assert [(t.request_reference, t.element_id) for t in tasks_for(customer, services)] == [
-        (mine, "Task_CustomerResolution")]
+    assert tasks_for(customer_actor("C-1001"), services) == []  # nothing to do in an inbox
     assert visible(services, "bob") == set() and visible(services, "dave") == set()
-    before = state_copy(services)
-    with pytest.raises(Forbidden):
-        complete_task(CompleteTask(open_task(services, theirs, "Task_CustomerResolution").id, customer,
-                                   {"accept": True}), services)
-    assert state_copy(services) == before
+    answered = respond_as_customer(mine, True, "Thank you.", services)
+    assert answered.status == "closed" and record(services, mine).status == "closed"
+    assert record(services, theirs).status == "awaiting_customer"
+    with services.uow() as uow:
+        [waiting] = uow.subscriptions.for_instance(uow.instances.for_request(theirs).id)
+    assert (waiting.message, waiting.correlation_key) == ("customer_decision", theirs)
 
 
 # --- claim, release, completing what is not yours ---------------------------------------------------------

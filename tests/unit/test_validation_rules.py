@@ -356,7 +356,8 @@ def timer(kind: str, value: str) -> str:
 
 
 @pytest.mark.parametrize(("kind", "value", "fragment"), [
-    ("timeDuration", "PT5M", "must be a quoted Python string"),
+    ("timeDuration", "PT5X", "duration 'PT5X' does not parse"),
+    ("timeDate", "2026-13-01T10:00:00", "date-time '2026-13-01T10:00:00' does not parse"),
     ("timeDuration", "'PT5X'", "duration 'PT5X' does not parse"),
     ("timeDate", "'2026-13-01T10:00:00'", "date-time '2026-13-01T10:00:00' does not parse"),
     ("timeCycle", "'0 0 9 * * ?'", "cron expressions are not supported"),
@@ -370,9 +371,112 @@ def test_timers_must_parse(kind: str, value: str, fragment: str) -> None:
 
 @pytest.mark.parametrize(("kind", "value"), [("timeDuration", "'PT48H'"), ("timeDate", "'2026-12-31T17:00:00Z'"),
                                              ("timeCycle", "'R3/PT1H'"), ("timeDuration", "wait_for"),
-                                             ("timeDuration", "${wait_for}")])
+                                             ("timeDuration", "${wait_for}"), ("timeDuration", "PT48H"),
+                                             ("timeDuration", "P14D"), ("timeDate", "2026-12-31T17:00:00Z"),
+                                             ("timeCycle", "R3/PT1H"), ("timeDate", "${sla_due_at}"),
+                                             ("timeDate", "=sla_due_at")])
 def test_valid_timers_pass(kind: str, value: str) -> None:
     assert check({"t.bpmn": diagram(timer(kind, value))}) == []
+
+
+def sla_step(topic: str, task_input: str) -> str:
+    """A user task with a non-interrupting timer leading to `topic` whose `task` input is `task_input`."""
+    return f"""
+    <bpmn:startEvent id="Event_Start"/>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="Event_Start" targetRef="Task_Work"/>
+    <bpmn:userTask id="Task_Work" name="Work" camunda:formRef="investigation" camunda:candidateGroups="billing"/>
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_Work" targetRef="Event_End"/>
+    <bpmn:endEvent id="Event_End"/>
+    <bpmn:boundaryEvent id="Event_Late" cancelActivity="false" attachedToRef="Task_Work">
+      <bpmn:timerEventDefinition><bpmn:timeDate>${{sla_due_at}}</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Event_Late" targetRef="Task_Escalate"/>
+    <bpmn:serviceTask id="Task_Escalate" name="Escalate" camunda:type="external" camunda:topic="{topic}">
+      <bpmn:extensionElements><camunda:inputOutput>
+        <camunda:inputParameter name="task">{task_input}</camunda:inputParameter>
+        <camunda:inputParameter name="group">ar_supervisors</camunda:inputParameter>
+      </camunda:inputOutput></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_Escalate" targetRef="Event_Escalated"/>
+    <bpmn:endEvent id="Event_Escalated"/>
+    """
+
+
+def check_sla(text: str) -> list[Problem]:
+    return check_diagrams({"s.bpmn": text.encode()}, lambda topic: topic in TOPICS | {"task/escalate"},
+                          lambda form: form in FORMS)
+
+
+def test_an_sla_step_must_name_a_user_task_of_its_process() -> None:
+    assert check_sla(diagram(sla_step("task/escalate", "Task_Work"))) == []
+    text = diagram(sla_step("task/escalate", "Task_Wrok"))
+    problem = the(check_sla(text), "sla-task")
+    assert_at(problem, text, "Task_Escalate", fragment="input 'task' names 'Task_Wrok', which is not a user task "
+                                                       "of this process (did you mean 'Task_Work'?)")
+    problem = the(check_sla(diagram(sla_step("task/escalate", "Task_Escalate"))), "sla-task")
+    assert "name one of Task_Work" in problem.message
+
+
+def receiver(form: str | None = None, message: str = '<bpmn:message id="Message_Answer" name="customer_answer"/>',
+             ref: str = "Message_Answer") -> tuple[str, str]:
+    props = (f'<bpmn:extensionElements><camunda:properties><camunda:property name="form" value="{form}"/>'
+             f'</camunda:properties></bpmn:extensionElements>') if form is not None else ""
+    task = f'<bpmn:receiveTask id="Task_A" name="Wait" messageRef="{ref}">{props}</bpmn:receiveTask>'
+    return straight(task), f"  {message}\n"
+
+
+def test_a_receiver_checks_messages_with_a_deployed_form() -> None:
+    body, extra = receiver("investigation")
+    assert check({"r.bpmn": diagram(body, extra=extra)}) == []
+    body, extra = receiver("investigaton")
+    text = diagram(body, extra=extra)
+    problem = the(check({"r.bpmn": text}), "message-form")
+    assert_at(problem, text, "Task_A", fragment="form 'investigaton' (the form property) is not in forms/ "
+                                                "(did you mean 'investigation'?)")
+
+
+def test_a_receiver_waits_for_a_named_message() -> None:
+    body, extra = receiver(message='<bpmn:message id="Message_Answer"/>')
+    text = diagram(body, extra=extra)
+    problem = the(check({"r.bpmn": text}), "message-name")
+    assert_at(problem, text, "Task_A", fragment="message 'Message_Answer' has no name")
+    catch = """
+    <bpmn:startEvent id="Event_Start"/>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="Event_Start" targetRef="Event_Paid"/>
+    <bpmn:intermediateCatchEvent id="Event_Paid" name="Paid">
+      <bpmn:messageEventDefinition id="Def_Paid"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Event_Paid" targetRef="Event_End"/>
+    <bpmn:endEvent id="Event_End"/>
+    """
+    text = diagram(catch)
+    problem = the(check({"c.bpmn": text}), "message-name")
+    assert_at(problem, text, "Event_Paid", needle='<bpmn:messageEventDefinition', fragment="names none")
+
+
+def error_boundary(error: str, ref: str = 'errorRef="Error_Missing"') -> str:
+    return diagram(f"""
+    <bpmn:startEvent id="Event_Start"/>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="Event_Start" targetRef="Task_A"/>
+    {service()}
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_A" targetRef="Event_End"/>
+    <bpmn:endEvent id="Event_End"/>
+    <bpmn:boundaryEvent id="Event_Missing" attachedToRef="Task_A">
+      <bpmn:errorEventDefinition id="Def_Missing" {ref}/>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Event_Missing" targetRef="Event_Failed"/>
+    <bpmn:endEvent id="Event_Failed"/>
+    """, extra=f"  {error}\n")
+
+
+def test_an_error_boundary_event_catches_an_error_with_a_code() -> None:
+    assert check({"e.bpmn": error_boundary('<bpmn:error id="Error_Missing" errorCode="invoice_not_found"/>')}) == []
+    text = error_boundary('<bpmn:error id="Error_Missing" name="Missing"/>')
+    problem = the(check({"e.bpmn": text}), "error-code")
+    assert_at(problem, text, "Event_Missing", needle="<bpmn:errorEventDefinition",
+              fragment="error 'Error_Missing' has no error code")
+    catch_all = the(check({"e.bpmn": error_boundary("", ref="")}), "error-code")
+    assert catch_all.severity == "warning" and "catches every business error" in catch_all.message
 
 
 def test_a_gateway_loop_is_a_warning_at_the_element_it_returns_to() -> None:

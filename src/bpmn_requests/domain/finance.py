@@ -157,6 +157,12 @@ class FinanceGateway(Protocol):
     def post(self, request: PostingRequest, at: datetime) -> Posting:
         """Book once per idempotency key; a repeat returns the first posting unchanged."""
         ...
+    def receive_payment(self, payment: Payment, at: datetime, key: str) -> Payment:
+        """Book cash the bank reports (RC-<reference>: Dr 1000 cash / Cr 2050 unapplied cash). The bank's
+        reference identifies the payment: the same one again returns the payment on file and books
+        nothing; another amount, currency or customer under that reference is refused (payment_conflict).
+        `key` is the booking step's idempotency key, for an adapter whose ledger wants one."""
+        ...
     def postings_for(self, request_reference: str) -> list[Posting]: ...
     def postings_on(self, invoice_number: str) -> list[Posting]:
         """Every posting that names this invoice, oldest first."""

@@ -1,8 +1,9 @@
 """Accounts-receivable posting rules shared by every FinanceGateway adapter (stdlib only).
 
 What a posting does to its invoice, payment or customer, the journal lines it books, the schedule of an
-installment plan, posting numbers, and the opening entries that make seeded facts reconcile. The SQL and
-the in-memory adapters both call these functions, so the two cannot drift apart.
+installment plan, posting numbers, the opening entries that make seeded facts reconcile, and the receipt
+of cash the bank reports. The SQL and the in-memory adapters both call these functions, so the two cannot
+drift apart.
 """
 
 from __future__ import annotations
@@ -299,8 +300,52 @@ def opening_entries(invoices: Iterable[Invoice], payments: Iterable[Payment]
             entries.append((f"OS-{invoice.number}", _pair(settled_from, RECEIVABLES, settled)))
         elif settled < 0:
             entries.append((f"OS-{invoice.number}", _pair(RECEIVABLES, REVENUE, -settled)))
-    entries.extend((f"RC-{p.reference}", _pair(CASH, UNAPPLIED_CASH, p.amount)) for p in payments)
+    entries.extend(receipt_entry(p) for p in payments)
     return entries
+
+
+def receipt_entry(payment: Payment) -> tuple[str, tuple[JournalLine, ...]]:
+    """Cash the bank received: RC-<reference>, Dr 1000 cash / Cr 2050 unapplied cash (until applied)."""
+    return f"RC-{payment.reference}", _pair(CASH, UNAPPLIED_CASH, payment.amount)
+
+
+def plan_receipt(payment: Payment, existing: Payment | None, customer: Customer | None, on: date,
+                 key: str) -> tuple[Payment, bool]:
+    """The payment on file once the bank reported `payment`, and whether to book it now: a repeated report
+    returns `existing` and books nothing. Refuses a malformed receipt, or one contradicting the one on file."""
+    if not key:
+        raise refusal("receiving a payment needs an idempotency key", "missing_input", "idempotency_key")
+    amount = _cents(payment.amount, "amount")
+    _check_receipt_texts(payment)
+    if payment.unapplied_amount != payment.amount or payment.status != "unapplied":
+        raise refusal("a received payment is unapplied in full", "invalid_input", "unapplied_amount")
+    if len(payment.currency) != 3 or not payment.currency.isalpha() or not payment.currency.isupper():
+        raise refusal(f"currency must be a three-letter code, got {payment.currency!r}", "invalid_input", "currency")
+    if payment.received_on > on:
+        raise refusal(f"a payment cannot be received after today ({payment.received_on})", "invalid_input",
+                      "received_on")
+    if payment.customer_id is not None and customer is None:
+        raise refusal(f"customer {payment.customer_id} does not exist", "customer_not_found", "customer_id")
+    if existing is None:
+        return replace(payment, amount=amount, unapplied_amount=amount), True
+    # Unidentified cash on file is no contradiction: payment/match identifies it later.
+    customers = {existing.customer_id, payment.customer_id} - {None}
+    if existing.amount != amount or existing.currency != payment.currency or len(customers) > 1:
+        raise refusal(f"payment {payment.reference} is on file as {existing.amount} {existing.currency} of "
+                      f"{existing.customer_id or 'an unidentified payer'}; the bank now reports {amount} "
+                      f"{payment.currency} of {payment.customer_id or 'an unidentified payer'}",
+                      "payment_conflict", "payment_reference")
+    return existing, False
+
+
+def _check_receipt_texts(payment: Payment) -> None:
+    """The lengths the payments table holds; a reference cannot be blank."""
+    if not payment.reference.strip() or len(payment.reference) > 40:
+        raise refusal("payment_reference must be 1 to 40 characters", "invalid_input", "payment_reference")
+    for field, text, longest in (("payer_name", payment.payer_name, 200),
+                                 ("remittance_text", payment.remittance_text, 500)):
+        if len(text) > longest:
+            raise refusal(f"{field} is longer than {longest} characters", "invalid_input", field)
 
 
 def _pair(debit_account: str, credit_account: str, amount: Decimal) -> tuple[JournalLine, ...]:

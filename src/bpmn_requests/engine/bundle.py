@@ -65,16 +65,23 @@ class ProcessBundle:
     sources: dict[str, str] = field(default_factory=dict)  # process id -> file name
     message_keys: dict[str, str] = field(default_factory=dict)  # message name -> Camunda 8 correlationKey
     _specs: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
+    # SpiffWorkflow's parser fills its dictionaries while it builds a spec: one thread at a time (a web
+    # process serves requests on several threads, and the first requests of a version all build it).
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def specs(self, process_id: str) -> tuple[Any, dict[str, Any]]:
         """The process spec and the specs of everything it calls."""
-        if process_id not in self._specs:
-            if process_id not in self.process_ids:
-                raise ValidationFailed(f"no process with id {process_id!r} in this version", field="process_id")
-            spec = self.parser.get_spec(process_id)
-            subs = self.parser.get_subprocess_specs(process_id)
-            self._specs[process_id] = (spec, subs)
-        return self._specs[process_id]
+        found = self._specs.get(process_id)
+        if found is not None:
+            return found
+        if process_id not in self.process_ids:
+            raise ValidationFailed(f"no process with id {process_id!r} in this version", field="process_id")
+        with self._lock:
+            if process_id not in self._specs:
+                spec = self.parser.get_spec(process_id)
+                subs = self.parser.get_subprocess_specs(process_id)
+                self._specs[process_id] = (spec, subs)
+            return self._specs[process_id]
 
     def element(self, process_id: str, element_id: str) -> ElementFacts | None:
         return self.facts.get((process_id, element_id))

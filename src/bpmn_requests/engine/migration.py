@@ -20,13 +20,16 @@ from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import TaskState
 
+from ..domain.errors import DomainError
 from .bundle import ProcessBundle
 from .dialects import BPMN_NS, read_facts
 from .runner import Engine
+from .scripting import SandboxedScriptEngine
 from .specs import TopicServiceTask
 from .xml import parse_xml
 
@@ -97,8 +100,9 @@ def outline_processes(files: Mapping[str, bytes]) -> dict[str, ProcessOutline]:
         facts = read_facts(root)
         for process in root.iter(f"{{{BPMN_NS}}}process"):
             pid = process.get("id", "")
+            # A receive task names the form that checks its message in the `form` property.
             elements = {f.element_id: ElementInfo(
-                f.element_id, f.tag, f.name, f.topic, f.form_id,
+                f.element_id, f.tag, f.name, f.topic, f.form_id or f.prop("form"),
                 f.candidate_groups + ((f.assignee,) if f.assignee else ()), None, f.called_element,
                 f.decision_id) for f in facts.values() if f.process_id == pid}
             elements.update({flow.element_id: flow for flow in _flows(process)})
@@ -205,6 +209,36 @@ def _pid(workflow: Any) -> str:
     return str(workflow.spec.name)
 
 
+# While a move re-reads what the instance waits for, timers are evaluated again; the request's SLA times
+# are not known here, so a far date stands in, and every timer then gets back the due time it had.
+_STAND_IN = {"sla_due_at": "9999-12-31T00:00:00+00:00", "sla_reminder_at": "9999-12-31T00:00:00+00:00"}
+
+
+def _bind_for_move(workflow: Any) -> None:
+    engine = SandboxedScriptEngine()
+    engine.values = _STAND_IN
+    workflow.script_engine = engine  # subprocesses use their top workflow's
+
+
+def _timer_values(workflow: Any) -> dict[Any, dict[str, Any]]:
+    """{task id: its timer's internal data} of every task waiting with a timer."""
+    saved = {}
+    for part in [workflow, *workflow.subprocesses.values()]:
+        for task in part.tasks.values():
+            kept = {k: v for k, v in task.internal_data.items() if k in ("event_value", "event_fired")}
+            if kept and task.has_state(OPEN):
+                saved[task.id] = kept
+    return saved
+
+
+def _restore_timers(workflow: Any, saved: dict[Any, dict[str, Any]]) -> None:
+    """A timer that waited before the move keeps its due time (a duration is not started again)."""
+    for part in [workflow, *workflow.subprocesses.values()]:
+        for task in part.tasks.values():
+            if task.id in saved:
+                task.internal_data.update(saved[task.id])
+
+
 UNRUN = TaskState.PREDICTED_MASK | TaskState.FUTURE
 
 
@@ -278,7 +312,9 @@ class VersionMigration:
                notes: list[str]) -> None:
         pid = _pid(part)
         for task in diff.removed:
-            element = task.task_spec.bpmn_id or task.task_spec.name
+            if not task.task_spec.bpmn_id:
+                continue  # the engine's own step around an element (a boundary event split): its element says it
+            element = task.task_spec.bpmn_id
             if task.has_state(OPEN):
                 problems.append(f"it waits at {pid}/{element}, which the new version removes")
             elif task.has_state(TaskState.COMPLETED):
@@ -288,6 +324,12 @@ class VersionMigration:
             if not task.has_state(OPEN):
                 continue
             element = task.task_spec.bpmn_id or task.task_spec.name
+            new_spec = spec_diff.alignment.get(task.task_spec)
+            kinds = self._kind(self.old, pid, task.task_spec), self._kind(self.new, pid, new_spec)
+            if None not in kinds and kinds[0] != kinds[1]:
+                problems.append(f"it waits at {pid}/{element}, a {kinds[0]} here, which the new version makes a "
+                                f"{kinds[1]}: what an instance waits at cannot change its kind")
+                continue
             changed = set(spec_diff.changed.get(task.task_spec, []))
             allowed = HARMLESS - {"inputs"} if isinstance(task.task_spec, Join) else HARMLESS
             if task.state == TaskState.READY and task.task_spec.manual:
@@ -300,12 +342,25 @@ class VersionMigration:
             else:
                 notes.append(f"{pid}/{element}: {', '.join(sorted(changed))} changed")
 
+    @staticmethod
+    def _kind(bundle: ProcessBundle, process_id: str, spec: Any) -> str | None:
+        """The BPMN element a task spec stands for (userTask, receiveTask, ...), None for internal specs."""
+        facts = bundle.element(process_id, getattr(spec, "bpmn_id", None) or "") if spec is not None else None
+        return facts.tag if facts is not None else None
+
     def _move(self, workflow: Any, diffs: list[tuple[Any, WorkflowDiff]], problems: list[str]) -> str | None:
         specs = self._new_specs()
-        for part, diff in diffs:
-            if part is workflow or part in workflow.subprocesses.values():
-                migrate_workflow(diff, part, specs[_pid(part)])
-                _predict_after_started(part)
+        timers = _timer_values(workflow)
+        _bind_for_move(workflow)
+        try:
+            for part, diff in diffs:
+                if part is workflow or part in workflow.subprocesses.values():
+                    migrate_workflow(diff, part, specs[_pid(part)])
+                    _predict_after_started(part)
+        except (DomainError, SpiffWorkflowException) as exc:
+            problems.append(f"the new version cannot take the instance over: {exc}")
+            return None
+        _restore_timers(workflow, timers)
         workflow.subprocess_specs = {name: spec for name, spec in specs.items() if name != self.process_id}
         for part in [workflow, *workflow.subprocesses.values()]:
             for task in part.tasks.values():

@@ -101,7 +101,8 @@ def same(expected: Any, actual: Any) -> bool:
 
 
 def differences(scenario: Scenario, end: str | None, data: dict[str, Any], visited: list[str],
-                error: DomainError | None, services: ServiceFake, tasks: Submissions) -> str | None:
+                error: DomainError | None, services: ServiceFake, tasks: Submissions,
+                messages: Submissions | None = None, timers: list[str] | None = None) -> str | None:
     """The first way the run differs from the scenario's expectation, or None when it matches."""
     expect = scenario.expect
     if error is not None:
@@ -122,7 +123,8 @@ def differences(scenario: Scenario, end: str | None, data: dict[str, Any], visit
                 return f"expected {key} = {show(value)}, but {key} is not set"
             if not same(value, data[key]):
                 return f"expected {key} = {show(value)}, got {show(data[key])}"
-    leftovers = tasks.unused() + services.unused()
+    leftovers = tasks.unused() + (messages.unused() if messages else []) + services.unused()
+    leftovers += [f"timer {timer!r} (it never waited)" for timer in timers or []]
     if leftovers:
         return f"the scenario gives more than the run used: {leftovers[0]}"
     return None

@@ -2,8 +2,9 @@
 
 A file names the process to start (default: the diagram's only executable process), optional defaults
 shared by its scenarios, and the scenarios: start data, what service tasks return (by element id or
-topic; a list for repeated calls; `{"raise": {...}}` for an error), what each user task is submitted
-with (by element id; a list for loops), and what is expected at the end. Numbers with a fraction are
+topic; a list for repeated calls; `{"raise": {...}}` for an error), what each user task or receive task
+is submitted with (by element id; a list for loops), the variables of the messages message catch events
+receive (by element id), the timer events to fire (in order), and what is expected at the end. Numbers with a fraction are
 read as Decimal, as money is everywhere else. processes/README.md describes the format for analysts.
 """
 
@@ -20,8 +21,8 @@ from ..domain.errors import ValidationFailed
 
 SUFFIX = ".scenarios.json"
 FILE_KEYS = {"process", "description", "defaults", "scenarios"}
-SCENARIO_KEYS = {"name", "description", "start", "services", "tasks", "expect"}
-DEFAULT_KEYS = {"start", "services", "tasks"}
+SCENARIO_KEYS = {"name", "description", "start", "services", "tasks", "messages", "timers", "expect"}
+DEFAULT_KEYS = {"start", "services", "tasks", "messages"}
 EXPECT_KEYS = {"end", "data", "path", "error"}
 
 
@@ -38,8 +39,10 @@ class Scenario:
     name: str
     start: dict[str, Any]
     services: dict[str, Any]  # element id or topic -> result, list of results, or {"raise": {...}}
-    tasks: dict[str, Any]  # user task element id -> submitted data, or a list of them
+    tasks: dict[str, Any]  # user or receive task element id -> submitted data, or a list of them
     expect: Expectation
+    messages: dict[str, Any] = field(default_factory=dict)  # message catch event id -> variables (or a list)
+    timers: tuple[str, ...] = ()  # timer events to fire, in order, each once, when they wait
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,15 @@ def _results(value: Any, where: str) -> dict[str, Any]:
     return results
 
 
+def _submissions(defaults: dict[str, Any], body: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """Element id -> an object of data, or a list of them (one per visit); the scenario's own entries win."""
+    found = {**_object(defaults.get(key), f"{where}: {key}"), **_object(body.get(key), f"{where}: {key}")}
+    for element, submitted in found.items():
+        for item in submitted if isinstance(submitted, list) else [submitted]:
+            _object(item, f"{where}: {key}.{element}")
+    return found
+
+
 def _scenario(raw: Any, index: int, defaults: dict[str, Any], source: Path) -> Scenario:
     where = f"{source.name}: scenario {index + 1}"
     body = _object(raw, where, SCENARIO_KEYS)
@@ -110,16 +122,19 @@ def _scenario(raw: Any, index: int, defaults: dict[str, Any], source: Path) -> S
     path = expect.get("path", [])
     if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
         raise ValidationFailed(f"{where}: expect.path must be a list of element ids", field="path")
-    tasks = {**_object(defaults.get("tasks"), f"{where}: tasks"), **_object(body.get("tasks"), f"{where}: tasks")}
-    for key, submitted in tasks.items():
-        for item in submitted if isinstance(submitted, list) else [submitted]:
-            _object(item, f"{where}: tasks.{key}")
+    tasks = _submissions(defaults, body, "tasks", where)
+    messages = _submissions(defaults, body, "messages", where)
+    timers = body.get("timers", [])
+    if not isinstance(timers, list) or not all(isinstance(t, str) and t for t in timers):
+        raise ValidationFailed(f"{where}: timers must be a list of timer event ids", field="timers")
     return Scenario(
         name=name.strip(),
         start={**_object(defaults.get("start"), f"{where}: start"), **_object(body.get("start"), f"{where}: start")},
         services={**_results(defaults.get("services"), f"{where}: services"),
                   **_results(body.get("services"), f"{where}: services")},
         tasks=tasks,
+        messages=messages,
+        timers=tuple(timers),
         expect=Expectation(end=expect.get("end"), data=_object(expect.get("data"), f"{where}: expect.data"),
                            path=tuple(path), error=expect.get("error")),
     )

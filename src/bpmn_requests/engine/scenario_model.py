@@ -58,3 +58,17 @@ def element_index(diagram: Path) -> dict[tuple[str, str], list[str]]:
                 edge = f"{node.get('sourceRef')}->{node.get('targetRef')}"
                 index[(_scope(node), edge)].append(node.get("id", ""))
     return dict(index)
+
+
+def event_gateways(diagram: Path) -> dict[str, str]:
+    """Timer catch event id -> the event-based gateway before it: such a timer waits at the gateway."""
+    root = parse_xml(diagram.read_bytes(), diagram.name)
+    found: dict[str, str] = {}
+    for process in _executable(root):
+        gateways = {g.get("id", "") for g in process.iter(f"{{{BPMN_NS}}}eventBasedGateway")}
+        timers = {e.get("id", "") for e in process.iter(f"{{{BPMN_NS}}}intermediateCatchEvent")
+                  if e.find(f"{{{BPMN_NS}}}timerEventDefinition") is not None}
+        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            if flow.get("sourceRef") in gateways and flow.get("targetRef") in timers:
+                found[flow.get("targetRef", "")] = flow.get("sourceRef", "")
+    return found

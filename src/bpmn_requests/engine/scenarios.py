@@ -1,31 +1,25 @@
 """Run a diagram's scenarios on the real engine, in memory, with faked service tasks; report coverage.
 
 Each scenario starts the process with its start data, answers every service task with the result the
-scenario gives, completes every user task with the data it gives, and compares the end (end event,
-variables, elements visited, or an expected error). The first difference is the scenario's verdict.
-Coverage is per diagram: the flow nodes and sequence flows of its processes that no scenario reached.
+scenario gives, completes every user task and receive task with the data it gives, sends the messages it
+gives, fires the timers it names and runs asynchronous service tasks as a worker would (`scenario_run`),
+and compares the end (end event, variables, elements visited, or an expected error). The first difference
+is the scenario's verdict. Coverage is per diagram: the flow nodes and sequence flows of its processes
+that no scenario reached at any step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from SpiffWorkflow.util.task import TaskState
 
 from ..domain.errors import DomainError
 from .bundle import ProcessBundle
-from .runner import Engine, Snapshot, WaitingTask
-from .scenario_compare import ScenarioDifference, ServiceFake, Submissions, differences
+from .runner import Engine
+from .scenario_compare import ScenarioDifference, differences
 from .scenario_files import Scenario, ScenarioFile, find_diagrams, load_scenarios, scenario_path
-from .scenario_model import diagram_elements, element_index
-
-# (form id, data submitted, the task's variables) -> the data the task completes with
-TaskPreparer = Callable[[str | None, dict[str, Any], dict[str, Any]], dict[str, Any]]
-MAX_STEPS = 500
-REACHED = TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
+from .scenario_model import diagram_elements, element_index, event_gateways
+from .scenario_run import ScenarioRun, TaskPreparer
 
 
 @dataclass(frozen=True)
@@ -83,108 +77,27 @@ def _process_id(bundle: ProcessBundle, diagram: Path, chosen: str | None) -> str
     return own[0]
 
 
-class _Run:
-    """One scenario's run: its fakes, what it visited, the last state the engine reported."""
-
-    def __init__(self, engine: Engine, bundle: ProcessBundle, process_id: str, scenario: Scenario,
-                 prepare: TaskPreparer | None):
-        self.engine, self.bundle, self.process_id = engine, bundle, process_id
-        self.scenario, self.prepare = scenario, prepare
-        self.services = ServiceFake(scenario.services)
-        self.tasks = Submissions(scenario.tasks)
-        self.visited: list[str] = []
-        self.snapshot: Snapshot | None = None
-
-    def _record(self, snapshot: Snapshot) -> Snapshot:
-        self.snapshot = snapshot
-        self.visited += [step.element_id for step in snapshot.trail]
-        return snapshot
-
-    def go(self) -> Snapshot:
-        key = f"scenario:{self.scenario.name}"
-        snap = self._record(self.engine.start(self.bundle, self.process_id, dict(self.scenario.start),
-                                              self.services, key))
-        for _ in range(MAX_STEPS):
-            if snap.completed:
-                return snap
-            task = self._next_task(snap.waiting)
-            data = self.tasks.take(task.element_id)
-            self.visited.append(task.element_id)
-            snap = self._record(self.engine.complete(self.bundle, self.process_id, snap.state, task.id,
-                                                     self._preparer(task, data), self.services, key))
-        raise ScenarioDifference(f"still running after {MAX_STEPS} user tasks: a loop never ends")
-
-    def _next_task(self, waiting: list[WaitingTask]) -> WaitingTask:
-        if not waiting:
-            raise ScenarioDifference("the process stopped without a user task to complete and did not end: it "
-                                     "waits for an event (a timer or a message) that scenarios cannot send")
-        for task in waiting:
-            if self.tasks.has(task.element_id):
-                return task
-        names = ", ".join(t.element_id for t in waiting)
-        raise ScenarioDifference(f"stopped at user task {names}: the scenario gives no (more) data for it; add it "
-                                 f"under \"tasks\"")
-
-    def _preparer(self, task: WaitingTask, data: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        def prepare(task_data: dict[str, Any]) -> dict[str, Any]:
-            if self.prepare is None:
-                return dict(data)
-            try:
-                return self.prepare(task.form_id, dict(data), task_data)
-            except DomainError as exc:
-                raise ScenarioDifference(f"user task {task.element_id}: form {task.form_id!r} refuses the data: "
-                                         f"{exc.message}") from None
-        return prepare
-
-
-def _reached(engine: Engine, bundle: ProcessBundle, process_id: str, state: str) -> set[tuple[str, str]]:
-    """(process or subprocess id, element id) of every element reached, and (scope, 'source->target') edges."""
-    spec, subs = bundle.specs(process_id)
-    workflow = engine.serializer.loads(state, spec, subs)
-    tasks = list(workflow.tasks.values())
-    for sub in workflow.subprocesses.values():
-        tasks += list(sub.tasks.values())
-    found: set[tuple[str, str]] = set()
-    for task in tasks:
-        element = task.task_spec.bpmn_id
-        if not element or not task.state & REACHED:
-            continue
-        scope = str(task.workflow.spec.name)
-        found.add((scope, element))
-        parent = task.parent
-        while parent is not None and not parent.task_spec.bpmn_id:
-            parent = parent.parent
-        if parent is not None:
-            found.add((scope, f"{parent.task_spec.bpmn_id}->{element}"))
-    return found
-
-
 def run_scenario(engine: Engine, bundle: ProcessBundle, process_id: str, scenario: Scenario, diagram: str,
-                 prepare: TaskPreparer | None = None) -> tuple[ScenarioResult, set[tuple[str, str]]]:
+                 prepare: TaskPreparer | None = None,
+                 gateway_of: dict[str, str] | None = None) -> tuple[ScenarioResult, set[tuple[str, str]]]:
     """The verdict of one scenario, and what it reached."""
-    run = _Run(engine, bundle, process_id, scenario, prepare)
+    run = ScenarioRun(engine, bundle, process_id, scenario, prepare, gateway_of or {})
     error: DomainError | None = None
     try:
         run.go()
     except ScenarioDifference as exc:
-        return _verdict(run, diagram, exc.message), _reach(run)
+        return _verdict(run, diagram, exc.message), run.reached
     except DomainError as exc:
         error = exc
     end = run.snapshot.end_event if run.snapshot is not None and error is None else None
     data = run.snapshot.data if run.snapshot is not None else {}
-    found = differences(scenario, end, data, run.visited, error, run.services, run.tasks)
-    return _verdict(run, diagram, found), _reach(run)
+    found = differences(scenario, end, data, run.visited, error, run.services, run.tasks, run.messages, run.timers)
+    return _verdict(run, diagram, found), run.reached
 
 
-def _verdict(run: _Run, diagram: str, difference: str | None) -> ScenarioResult:
+def _verdict(run: ScenarioRun, diagram: str, difference: str | None) -> ScenarioResult:
     end = run.snapshot.end_event if run.snapshot is not None else None
     return ScenarioResult(diagram, run.scenario.name, difference is None, difference, tuple(run.visited), end)
-
-
-def _reach(run: _Run) -> set[tuple[str, str]]:
-    if run.snapshot is None:
-        return set()
-    return _reached(run.engine, run.bundle, run.process_id, run.snapshot.state)
 
 
 def run_file(engine: Engine, scenarios: ScenarioFile, prepare: TaskPreparer | None = None) -> tuple[
@@ -201,7 +114,8 @@ def run_file(engine: Engine, scenarios: ScenarioFile, prepare: TaskPreparer | No
         except ScenarioDifference as exc:
             results.append(ScenarioResult(diagram.name, scenario.name, False, exc.message, (), None))
             continue
-        result, found = run_scenario(engine, bundle, process_id, scenario, diagram.name, prepare)
+        result, found = run_scenario(engine, bundle, process_id, scenario, diagram.name, prepare,
+                                     event_gateways(diagram))
         results.append(result)
         for key in found:
             reached.update(index.get(key, ()))

@@ -3,7 +3,7 @@
 Every problem names the file, the line, the element id and name, and what to do; errors refuse the set,
 warnings do not. The checks run in stages: each file passes the input gate (size, real file type, safe
 XML, the BPMN/DMN XSD); then the rules read each document (`validation_rules`, `_tasks`, `_code`,
-`_dmn`, `_graph`); finally the engine itself parses every process and decision (`validation_engine`).
+`_events`, `_dmn`, `_graph`); finally the engine itself parses every process and decision (`validation_engine`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .validation_base import ERROR, DiagramSet, Document, Problem
 from .validation_code import condition_problems, mapping_problems, script_problems, timer_problems
 from .validation_dmn import dmn_problems
 from .validation_engine import engine_problems
+from .validation_events import event_problems
 from .validation_graph import loop_problems
 from .validation_input import check_schema, parse
 from .validation_input import screen as screen_file
@@ -39,6 +40,7 @@ def _bpmn_problems(doc: Document, diagrams: DiagramSet) -> list[Problem]:
     problems += script_problems(doc)
     problems += mapping_problems(doc)
     problems += timer_problems(doc)
+    problems += event_problems(doc, diagrams)
     problems += loop_problems(doc)
     return problems
 

@@ -15,13 +15,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from ..domain.errors import DomainError
+from .events import BARE_TIMER
 from .expressions import PYTHON, ExpressionRefused, check_expression, is_camunda_expression, language_of
 from .scripting import compile_expression, compile_script
 from .validation_base import WARNING, Document, Problem, camunda, extension, local, text_of
 
 ISO_DURATION = re.compile(r"^-?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?$",
                           re.IGNORECASE)
-BARE_TIMER = re.compile(r"^(R\d*/|-?P\d|-?PT\d|\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 TIMER_EXAMPLES = {"timeDate": "'2026-12-31T17:00:00Z'", "timeDuration": "'PT48H'", "timeCycle": "'R3/PT1H'"}
 
 
@@ -152,9 +152,9 @@ def _timer_value(kind: str, text: str) -> str | None:
         return f"the timer has no value: write a quoted ISO 8601 value such as {example}"
     if is_camunda_expression(text):
         return expression_problem(text, "the timer")
-    if BARE_TIMER.match(text) and not text.startswith(("'", '"')):
-        return (f"the timer {text!r} must be a quoted Python string ({kind} values are Python expressions "
-                f"here): write {text!r}")
+    if BARE_TIMER.match(text):
+        # A literal as Camunda Modeler writes it (`PT48H`): the engine reads it as it is.
+        return _iso_problem(kind, text, example)
     problem = expression_problem(text, "the timer")
     if problem:
         return problem

@@ -9,6 +9,7 @@ from .registry import Registry, ServiceTaskDefinition
 MODULES = (
     "request_register", "request_route", "request_close", "approval_auto", "notify_customer",
     "kyc.validate", "invoice_lookup", "payment_match", "credit_score", "ledger_post", "task_sla",
+    "payment_receive",
 )
 
 

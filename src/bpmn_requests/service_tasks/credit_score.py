@@ -4,7 +4,10 @@ Contract (processes/README.md):
   inputs   customer_id (required); requested_limit (Decimal, optional).
   outputs  credit_score (int 0..100), risk_class (A best .. D), recommended_limit (Decimal).
   errors   customer_not_found (customer_id), invalid_input (requested_limit).
-  record   record.credit: the metrics, each penalty, the financial cap and the result.
+  errors   with a bureau: bureau_unavailable (transient: retried), bureau_no_record, bureau_refused,
+           bureau_bad_answer.
+  record   record.credit: the metrics, each penalty, the financial cap and the result; with a bureau also
+           the internal score and the bureau's score, delinquencies and source (bureau and report id).
 
 Score = 100 - the sum of these penalties (points), rounded half up and clamped to 0..100. Each penalty
 only grows as its metric worsens, so the score is monotone in every metric:
@@ -19,6 +22,13 @@ only grows as its metric worsens, so the score is monotone in every metric:
 Risk class: A >= 80, B >= 65, C >= 50, D below. Recommended limit = min(requested limit, or the current
 limit, and the financial cap: 10% of equity and 25% of working capital) x the class factor (A 1, B 0.75,
 C 0.5, D 0), rounded down to a hundred.
+
+With a credit bureau configured (ctx.bureau), its report is combined with the score above: we see how the
+customer pays us, the bureau how they pay everyone else, so each counts half. The bureau's 300..850 score
+becomes 0..100 points ((score - 300) / 5.5); the credit score is the mean of both, rounded half up. Each
+delinquency on the bureau's file then lowers the risk class one step (A -> B -> C -> D), since a default
+elsewhere is a risk our own ledger cannot see yet. Both rules keep the score monotone: a worse bureau
+answer never raises the score, class or limit.
 """
 
 from __future__ import annotations
@@ -29,10 +39,15 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..domain.finance import Customer, Invoice
+from ..domain.ports import BureauReport
 from .invoice_lookup import amount_input, days_past_due, require_customer
 from .registry import Param, ServiceContext, ServiceTaskDefinition
 
 FORMULA = "ar-credit-score/1"
+BUREAU_FORMULA = "ar-credit-score/1+bureau/1"
+BUREAU_WEIGHT = Decimal("0.5")
+BUREAU_SCALE = (300, 850)
+RISK_ORDER = "ABCD"
 BUCKET_WEIGHTS = {"current": Decimal("0"), "1-30": Decimal("0.25"), "31-60": Decimal("0.5"),
                   "61-90": Decimal("0.75"), "90+": Decimal("1")}
 DSO_WINDOW_DAYS = 90
@@ -137,6 +152,23 @@ def risk_class(value: int) -> str:
     return next((name for name, floor in CLASS_FLOORS if value >= floor), "D")
 
 
+def bureau_points(bureau_score: int) -> Decimal:
+    """A bureau score (300..850) on our 0..100 scale."""
+    low, high = BUREAU_SCALE
+    return Decimal(min(high, max(low, bureau_score)) - low) * 100 / (high - low)
+
+
+def blended_score(internal: int, report: BureauReport) -> int:
+    """Our score and the bureau's, each weighing half, rounded half up."""
+    mixed = Decimal(internal) * (1 - BUREAU_WEIGHT) + bureau_points(report.score) * BUREAU_WEIGHT
+    return max(0, min(100, int(mixed.quantize(Decimal(1), rounding=ROUND_HALF_UP))))
+
+
+def downgraded(risk: str, delinquencies: int) -> str:
+    """The risk class one step worse per delinquency on the bureau's file, never past D."""
+    return RISK_ORDER[min(len(RISK_ORDER) - 1, RISK_ORDER.index(risk) + max(0, delinquencies))]
+
+
 def financial_cap(financials: dict[str, Decimal]) -> Decimal | None:
     """What the balance sheet carries: 10% of equity and 25% of working capital, the lower; None without it."""
     if any(key not in financials for key in ("current_assets", "current_liabilities", "equity")):
@@ -173,18 +205,38 @@ def _evidence(m: CreditMetrics, points: dict[str, Decimal], result: dict[str, An
     }
 
 
+def _ask_bureau(ctx: ServiceContext, customer: Customer) -> BureauReport | None:
+    if ctx.bureau is None:
+        return None
+    return ctx.bureau.report(customer.id, customer.name, customer.country, customer.registration_number)
+
+
+def _bureau_evidence(internal: int, report: BureauReport) -> dict[str, Any]:
+    return {"formula": BUREAU_FORMULA, "internal_score": internal,
+            "internal_risk_class": risk_class(internal),
+            # source names the bureau and its report id, so an analyst can ask the bureau for the report.
+            "bureau": {"source": report.source, "score": report.score,
+                       "points": str(bureau_points(report.score).quantize(Decimal("0.01"))),
+                       "weight": str(BUREAU_WEIGHT), "delinquencies": report.delinquencies}}
+
+
 def score_customer(ctx: ServiceContext, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Score the request's customer and write the evidence to the request record."""
+    """Score the request's customer (with the bureau's report, when one is configured) and write the
+    evidence to the request record."""
     customer = require_customer(ctx.finance, inputs["customer_id"])
     raw_requested = inputs.get("requested_limit")
     requested = amount_input(raw_requested, "requested_limit") if raw_requested not in (None, "") else None
+    report = _ask_bureau(ctx, customer)
     disputes = ctx.directory.open_disputes_of(customer.id, exclude=ctx.record.reference)
     metrics = measure(customer, ctx.finance.invoices_of(customer.id), ctx.clock.today(), disputes)
-    value = score(metrics)
-    risk = risk_class(value)
+    internal = score(metrics)
+    value = blended_score(internal, report) if report else internal
+    risk = downgraded(risk_class(value), report.delinquencies) if report else risk_class(value)
     result = {"credit_score": value, "risk_class": risk,
               "recommended_limit": recommended_limit(customer, risk, requested)}
     ctx.record.credit = _evidence(metrics, penalties(metrics), result, customer, requested, ctx)
+    if report:
+        ctx.record.credit.update(_bureau_evidence(internal, report))
     return result
 
 

@@ -1,5 +1,8 @@
 """`request/register`: check a new request against the ledger, refuse duplicates, give it its number.
 
+A payment issue may name a payment the ledger does not know yet (the request waits for the bank to report
+it); every other unknown or foreign reference is refused.
+
 Inputs: none beyond the request record (set by the submit use case). Outputs: `reference`, `amount`
 (the amount at stake, Decimal), `customer_name`, `customer_is_new`, `write_off_tolerance`,
 `rfi_answer_period` (how long the customer has to answer a request for information).
@@ -41,9 +44,13 @@ def _invoice_total(ctx: ServiceContext, customer: Customer, numbers: list[str]) 
 
 
 def _payment_total(ctx: ServiceContext, customer: Customer, references: list[str]) -> Decimal:
+    """What the named payments add up to. A payment issue may name one the bank has not reported yet: it
+    waits for the bank's message (payment/receive) and adds nothing until then."""
     total = Decimal("0.00")
     for reference in references:
         payment = ctx.finance.payment(reference)
+        if payment is None and ctx.record.type == "payment_issue":
+            continue
         if payment is None:
             raise ServiceTaskError(f"payment_references: no payment {reference}",
                                    error_code="payment_not_found", field="payment_references")

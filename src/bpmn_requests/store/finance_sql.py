@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Row, Table, cast, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain import ledger
@@ -96,6 +97,28 @@ class SqlFinanceGateway:
         posting = ledger.make_posting(ledger.posting_number(request.kind, value), request, at, effect)
         self._write(posting, request, effect)
         return posting
+
+    def receive_payment(self, payment: Payment, at: datetime, key: str) -> Payment:
+        """Book cash the bank reports once per reference, in the caller's transaction."""
+        on = ledger.utc(at).date()
+        customer = self.customer(payment.customer_id) if payment.customer_id else None
+        existing = self._payment(payment.reference, lock=True)
+        received, book = ledger.plan_receipt(payment, existing, customer, on, key)
+        if not book:
+            return received
+        try:  # in a savepoint: losing the race below leaves the caller's transaction usable
+            with self._session.begin_nested():
+                self._session.execute(insert(payments).values(**vars(received)))
+                number, lines = ledger.receipt_entry(received)
+                _insert(self._session, journal_lines, _line_rows(number, lines))
+        except IntegrityError:
+            # A concurrent transaction received the same reference and committed first; on PostgreSQL
+            # (read committed) this new statement sees its row, which we judge like any repeat.
+            existing = self._payment(payment.reference, lock=True)
+            if existing is None:
+                raise
+            received, _ = ledger.plan_receipt(payment, existing, customer, on, key)
+        return received
 
     def postings_for(self, request_reference: str) -> list[Posting]:
         query = select(postings).where(postings.c.request_reference == request_reference).order_by(postings.c.id)

@@ -156,6 +156,10 @@ class MemoryInstances:
             self.s.instances[instance_id].dispatched_at = now
         return ids
 
+    def clear_dispatch(self, instance_ids: Sequence[str]) -> None:
+        for instance_id in instance_ids:
+            self.s.instances[instance_id].dispatched_at = None
+
     def next_due_at(self) -> datetime | None:
         dues = [r.due_at for r in self.s.instances.values() if r.status == "running" and r.due_at is not None]
         return min(dues) if dues else None

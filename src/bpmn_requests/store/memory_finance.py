@@ -77,6 +77,17 @@ class MemoryFinanceGateway:
         self._write(posting, request, effect)
         return posting
 
+    def receive_payment(self, payment: Payment, at: datetime, key: str) -> Payment:
+        """Book cash the bank reports once per reference; a repeat returns the payment on file."""
+        customer = self._customers.get(payment.customer_id) if payment.customer_id else None
+        received, book = ledger.plan_receipt(payment, self._payments.get(payment.reference), customer,
+                                             ledger.utc(at).date(), key)
+        if book:
+            self._payments[received.reference] = received
+            number, lines = ledger.receipt_entry(received)
+            self._journal.extend((number, line) for line in lines)
+        return received
+
     def postings_for(self, request_reference: str) -> list[Posting]:
         return [p for p in self._postings.values() if p.request_reference == request_reference]
 

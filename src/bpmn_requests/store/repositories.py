@@ -95,6 +95,9 @@ class SqlInstanceRepository:
             self.session.execute(update(instances).where(instances.c.id.in_(ids)).values(dispatched_at=now))
         return ids
 
+    def clear_dispatch(self, instance_ids: Sequence[str]) -> None:
+        self.session.execute(update(instances).where(instances.c.id.in_(list(instance_ids))).values(dispatched_at=None))
+
     def next_due_at(self) -> datetime | None:
         return self.session.execute(select(instances.c.due_at).where(
             instances.c.status == "running", instances.c.due_at.is_not(None))

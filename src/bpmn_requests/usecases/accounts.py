@@ -74,7 +74,9 @@ def authenticate(username: str, password: str, uow: UnitOfWork) -> User | None:
 
 
 # The groups a staff user may be in: what diagrams name as candidate groups, plus admins.
-STAFF_GROUPS = ("agents", "billing", "ar_supervisors", "finance_managers", "cfo", "compliance", "credit", "admins")
+# `integrations` are other systems (a bank feed, an ERP) that post events through the API.
+STAFF_GROUPS = ("agents", "billing", "ar_supervisors", "finance_managers", "cfo", "compliance", "credit",
+                "integrations", "admins")
 
 
 def _checked_groups(groups: Iterable[str]) -> tuple[str, ...]:

@@ -36,13 +36,15 @@ class JobOutcome:
 
 
 def advance_instance(uow: UnitOfWork, services: Services, instance: InstanceRow, *, actor: str = "system",
-                     overrides: Mapping[str, dict[str, Any]] | None = None) -> Snapshot:
+                     overrides: Mapping[str, dict[str, Any]] | None = None) -> Snapshot | None:
     """Deliver the buffered messages the instance waits for, fire its due timers and run its waiting
-    asynchronous service tasks, inside the caller's transaction."""
+    asynchronous service tasks, inside the caller's transaction (None when a message ended it)."""
     record = uow.requests.get(instance.request_reference)
     deployment = uow.deployments.get(instance.deployment_id)
     bundle = services.bundle(deployment)
     deliver_buffered(uow, services, instance, record, bundle, actor)
+    if instance.status == "completed":  # a kept message took it to its end
+        return None
     before = record_state(record)
     changes = TaskChanges()
     ctx = run_context(services, uow, record, instance.id, changes, run_async=True, overrides=overrides)
@@ -147,13 +149,18 @@ def dispatch_due(services: Services, send: Callable[[str], None], limit: int = 5
     with services.uow() as uow:
         ids = uow.instances.dispatch_due(now, limit, now - services.jobs.redispatch_after)
         uow.commit()
-    sent = []
+    sent, unsent = [], []
     for instance_id in ids:
         try:
             send(instance_id)
             sent.append(instance_id)
         except Exception:  # noqa: BLE001 - the broker is down: the next sweep sends it again
             log.warning("could not hand instance %s to a worker; it is sent again later", instance_id)
+            unsent.append(instance_id)
+    if unsent:  # not handed out: the next sweep sends them as soon as the broker is back
+        with services.uow() as uow:
+            uow.instances.clear_dispatch(unsent)
+            uow.commit()
     return sent
 
 

@@ -172,6 +172,9 @@ def _schedule(uow: UnitOfWork, services: Services, instance: InstanceRow, snapsh
     if due != instance.due_at:
         instance.dispatched_at = None
     instance.due_at = None if snapshot.completed else due
+    if services.on_due is not None and instance.due_at is not None and instance.due_at <= now:
+        # The caller hands it to a worker right after the commit (announce_due): the sweep need not too.
+        instance.dispatched_at = now
     uow.subscriptions.replace(instance.id, instance.request_reference,
                               [] if snapshot.completed else
                               [(s.element_id, s.message, s.correlation_key) for s in snapshot.subscriptions], now)
@@ -184,8 +187,10 @@ def apply_snapshot(uow: UnitOfWork, services: Services, instance: InstanceRow, r
     if snapshot.statuses and record.status != "closed":
         record.status = snapshot.statuses[-1]
     now = services.clock.now()
+    finished_before = instance.status == "completed"
     instance.state = snapshot.state
-    instance.status = "completed" if snapshot.completed else "running"
+    # An instance with an open incident stays so until an admin resolves it, even when a person moves it on.
+    instance.status = "completed" if snapshot.completed else ("incident" if instance.status == "incident" else "running")
     instance.end_event = snapshot.end_event or instance.end_event
     instance.updated_at = now
     instance.request_reference = record.reference
@@ -203,7 +208,7 @@ def apply_snapshot(uow: UnitOfWork, services: Services, instance: InstanceRow, r
     for task in opened:
         uow.audit.record("system", "task.opened", record.reference, None,
                          {"task": task.id, "element": task.element_id, "groups": list(task.candidate_groups)})
-    if snapshot.completed:
+    if snapshot.completed and not finished_before:
         uow.audit.record("system", "instance.completed", record.reference, None,
                          {"end_event": snapshot.end_event, "outcome": record.outcome})
     return opened

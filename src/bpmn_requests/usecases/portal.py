@@ -35,7 +35,7 @@ from .context import Services
 from .notes import Upload, add_attachment, add_note, check_upload, open_attachment
 from .ports import HumanTask, PortalLink, ServiceRating, UnitOfWork
 from .submit import SubmitRequest, submit_request
-from .tasks import CUSTOMER_ANSWER, CUSTOMER_DECISION, INFORMATION_FORM, answer_for_customer
+from .tasks import CUSTOMER_ANSWER, CUSTOMER_DECISION, INFORMATION_FORM
 
 AGENT_GROUPS = frozenset({"agents", "admins"})
 AGENT_CHANNELS = ("phone", "email")
@@ -165,7 +165,7 @@ def open_status_link(reference: str, actor: str, services: Services) -> str:
     return token
 
 
-def _record_for(uow: UnitOfWork, token: str) -> RequestRecord:
+def record_of_link(uow: UnitOfWork, token: str) -> RequestRecord:
     """The request of a status link; one NotFound for a malformed, unknown or revoked link."""
     link = uow.portal_links.get(_digest(token)) if TOKEN.match(token or "") else None
     if link is None or link.revoked_at is not None:
@@ -175,7 +175,7 @@ def _record_for(uow: UnitOfWork, token: str) -> RequestRecord:
 
 def _request_of(token: str, services: Services) -> tuple[RequestRecord, list[HumanTask]]:
     with services.uow() as uow:
-        record = _record_for(uow, token)
+        record = record_of_link(uow, token)
         return record, uow.tasks.open_for_request(record.reference)
 
 
@@ -189,8 +189,11 @@ MESSAGE_EVENTS = {
     "request_rejected": "We could not grant your request",
     "request_declined": "We are unable to process your request",
     "request_closed": "We closed your request",
+    "request_closed_no_response": "We closed your request because we did not receive your answer",
 }
-OUTCOMES = {"resolved": "Resolved", "rejected": "Not granted"}
+OUTCOMES = {"resolved": "Resolved", "rejected": "Not granted", "no_response": "Closed without your answer",
+            "cancelled": "Cancelled"}
+CUSTOMER_MESSAGES = (CUSTOMER_ANSWER, CUSTOMER_DECISION)
 
 
 @dataclass(frozen=True)
@@ -242,10 +245,10 @@ def _history(record: RequestRecord, events: list[AuditEvent], messages: dict[str
         after = event.after or {}
         text = None
         if event.action == "task.completed" and event.actor == customer:
-            data = after.get("data") or {}
-            entries.insert(run_start, HistoryEntry(event.at, "You answered our question" if "answer" in data else
-                                                   "You accepted the proposed resolution" if data.get("accept")
-                                                   else "You declined the proposed resolution"))
+            entries.insert(run_start, HistoryEntry(event.at, _answered(after.get("data") or {})))
+        elif event.action == "message.delivered" and after.get("message") in CUSTOMER_MESSAGES:
+            # The customer's answer delivered to a receive task (sent by the customer, or by an agent for them).
+            entries.insert(run_start, HistoryEntry(event.at, _answered(after.get("variables") or {})))
         elif event.action == "request.updated" and customer_status(str(after.get("status"))) != shown_status:
             shown_status = customer_status(str(after.get("status")))
             text = f"Status: {shown_status}"
@@ -259,6 +262,12 @@ def _history(record: RequestRecord, events: list[AuditEvent], messages: dict[str
         if not event.action.startswith("service:"):
             run_start = len(entries)
     return entries
+
+
+def _answered(data: Mapping[str, Any]) -> str:
+    if "answer" in data:
+        return "You answered our question"
+    return "You accepted the proposed resolution" if data.get("accept") else "You declined the proposed resolution"
 
 
 DETAILS = (("invoice_numbers", "Invoices"), ("payment_references", "Payments"), ("disputed_amount", "Amount"),
@@ -283,7 +292,7 @@ def _details(record: RequestRecord) -> tuple[tuple[str, str], ...]:
     return tuple(shown)
 
 
-def _waits_for(uow: UnitOfWork, record: RequestRecord) -> set[str]:
+def customer_waits_for(uow: UnitOfWork, record: RequestRecord) -> set[str]:
     """The customer answers the request waits for now: messages its receive tasks wait for, or the forms
     of its customer tasks (versions before receive tasks), both named as messages."""
     instance = uow.instances.for_request(record.reference)
@@ -304,7 +313,7 @@ def _open_question(record: RequestRecord, waiting: set[str]) -> str | None:
 def build_view(uow: UnitOfWork, record: RequestRecord) -> CustomerView:
     customer = customer_actor(record.customer_id).username
     messages = uow.outbox.for_request(record.reference)
-    waiting = _waits_for(uow, record)
+    waiting = customer_waits_for(uow, record)
     proposals = [m.body for m in messages if m.template == "resolution_proposed"]
     return CustomerView(
         reference=record.reference, type=record.type, status=customer_status(record.status),
@@ -325,38 +334,12 @@ def build_view(uow: UnitOfWork, record: RequestRecord) -> CustomerView:
 def status_of(token: str, services: Services) -> CustomerView:
     """What the customer sees of their request (the status page)."""
     with services.uow() as uow:
-        record = _record_for(uow, token)
+        record = record_of_link(uow, token)
         view = build_view(uow, record)
         if view.question is None:
             return view
         deployment = uow.deployments.get(uow.instances.for_request(record.reference).deployment_id)
     return replace(view, answer_form=services.forms(deployment).get(INFORMATION_FORM))
-
-
-def _answering(record: RequestRecord, message: str, waiting_for: str, services: Services,
-               answer: Mapping[str, Any], message_id: str | None) -> None:
-    try:
-        answer_for_customer(record.reference, message, answer, services, message_id=message_id)
-    except Conflict:
-        raise Conflict(f"We are not waiting for {waiting_for} from you on this request.") from None
-
-
-def answer_question(token: str, answer: Mapping[str, Any], services: Services, *,
-                    message_id: str | None = None) -> None:
-    """The customer's answer (form customer_information) to a request for information; the investigation
-    continues."""
-    record, _tasks = _request_of(token, services)
-    _answering(record, CUSTOMER_ANSWER, "information", services, answer, message_id)
-
-
-def respond_to_proposal(token: str, accept: bool, comment: str, services: Services, *,
-                        message_id: str | None = None) -> None:
-    """Accept or reject the proposed resolution (rejecting reopens the investigation)."""
-    record, _tasks = _request_of(token, services)
-    data: dict[str, Any] = {"accept": accept}
-    if comment.strip():
-        data["comment"] = comment.strip()
-    _answering(record, CUSTOMER_DECISION, "an answer to a proposal", services, data, message_id)
 
 
 def comment_on(token: str, body: str, services: Services) -> None:
@@ -374,7 +357,7 @@ def attachment_of(token: str, attachment_id: str, upload_dir: Path,
                   services: Services) -> tuple[Attachment, bytes]:
     """An attachment of this link's request that the customer may see, with its bytes."""
     with services.uow() as uow:
-        record = _record_for(uow, token)
+        record = record_of_link(uow, token)
         found = [a for a in uow.attachments.for_request(record.reference)
                  if a.id == attachment_id and a.visibility == "customer"]
     if not found:
@@ -390,7 +373,7 @@ def rate_service(token: str, score: Any, comment: str, services: Services) -> Se
     if len(text) > MAX_RATING_COMMENT:
         raise ValidationFailed(f"the comment is longer than {MAX_RATING_COMMENT} characters", field="comment")
     with services.uow() as uow:
-        record = _record_for(uow, token)
+        record = record_of_link(uow, token)
         if record.status != "closed":
             raise Conflict("You can rate our service once your request is closed.")
         if uow.ratings.get(record.reference) is not None:

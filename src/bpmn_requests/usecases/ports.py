@@ -216,6 +216,9 @@ class InstanceRepository(Protocol):
     def next_due_at(self) -> datetime | None:
         """The earliest due time of any running instance."""
         ...
+    def clear_dispatch(self, instance_ids: Sequence[str]) -> None:
+        """Forget that these were handed to a worker (the broker did not take them)."""
+        ...
 
 
 class TaskRepository(Protocol):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from ..domain.audit import AuditEvent
+from ..domain.errors import NotFound
 from ..domain.finance import FinanceGateway, Posting
 from ..domain.requests import RequestRecord, customer_status
+from ..domain.sla import Sla
 from .context import Services, jsonable
-from .ports import UnitOfWork
+from .ports import Deployment, Incident, InstanceRow, UnitOfWork
 
 
 def _invoices(finance: FinanceGateway, record: RequestRecord) -> list[dict[str, Any]]:
@@ -81,8 +84,76 @@ def request_view(uow: UnitOfWork, reference: str) -> dict[str, Any]:
 
 
 def show_request(reference: str, services: Services) -> dict[str, Any]:
+    """The request record with its SLA, its open incident and what it waits for (the unattended parts)."""
     with services.uow() as uow:
-        return request_view(uow, reference)
+        view = request_view(uow, reference)
+        record = uow.requests.get(reference)
+        view["sla"] = sla_view(record, services)
+        try:
+            instance = uow.instances.for_request(reference)
+        except NotFound:
+            return {**view, "incident": None, "waiting_for": None, "due_work": None}
+        incident = uow.incidents.open_for_instance(instance.id)
+        deployment = uow.deployments.get(instance.deployment_id)
+    view["incident"] = _incident(incident)
+    view["waiting_for"] = _waiting_for(services, deployment, instance, view["open_tasks"])
+    view["due_work"] = {"instance_status": instance.status, "due_at": _iso(instance.due_at),
+                        "attempts": instance.attempts, "last_error": instance.error}
+    return view
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def sla_view(record: RequestRecord, services: Services) -> dict[str, Any] | None:
+    """The SLA in business hours: target, due time (None while paused), share used, when it was breached.
+
+    Counted to now, or to the closing time of a closed request."""
+    sla = Sla.of(record.classification, record.submitted_at)
+    if sla is None:
+        return None
+    calendar = services.settings.calendar
+    until = record.closed_at or services.clock.now()
+    # The moment the target is used up, as if a running pause ended now: in the past means breached.
+    breach = sla.resume(until).due_at(calendar)
+    return {"target_hours": sla.target_hours, "started_at": sla.started_at.isoformat(),
+            "due_at": _iso(sla.due_at(calendar)), "reminder_at": _iso(sla.due_at(calendar, services.jobs.reminder_share)),
+            "paused": sla.paused, "paused_since": _iso(sla.pauses[-1].start) if sla.paused else None,
+            "used_percent": round(sla.used(calendar, until) * 100),
+            "breached_at": _iso(breach) if breach is not None and breach <= until else None}
+
+
+def _incident(incident: Incident | None) -> dict[str, Any] | None:
+    if incident is None:
+        return None
+    return {"id": incident.id, "element_id": incident.element_id, "error_code": incident.error_code,
+            "message": incident.message, "attempts": incident.attempts, "created_at": incident.created_at.isoformat()}
+
+
+def _waiting_for(services: Services, deployment: Deployment, instance: InstanceRow,
+                 open_tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the instance waits for: people (open tasks), messages with their key, timers, workers."""
+    found: dict[str, Any] = {"tasks": [t["name"] for t in open_tasks], "messages": [], "timers": [],
+                             "next_timer": None, "workers": []}
+    if instance.status not in ("running", "incident"):
+        return found
+    bundle = services.bundle(deployment)
+    now = services.engine.describe(bundle, instance.process_id, instance.state)
+
+    def name(process_id: str | None, element_id: str) -> str:
+        facts = bundle.element(process_id, element_id) if process_id else None
+        if facts is None:  # an element of a called process, named by its id only
+            facts = next((f for (_, element), f in bundle.facts.items() if element == element_id), None)
+        return (facts.name if facts else "") or element_id
+
+    found["messages"] = [{"message": s.message, "correlation_key": s.correlation_key, "element_id": s.element_id,
+                          "name": name(s.process_id, s.element_id)} for s in now.subscriptions]
+    found["timers"] = [{"element_id": t.element_id, "name": name(t.process_id, t.element_id),
+                        "due_at": t.due_at.isoformat()} for t in now.timers]
+    found["next_timer"] = found["timers"][0] if found["timers"] else None
+    found["workers"] = [{"element_id": e, "name": name(None, e)} for e in now.pending_async]
+    return found
 
 
 def list_requests(services: Services, *, status: str | None = None, type: str | None = None,

@@ -89,6 +89,12 @@ def _submit(cmd: SubmitRequest, intake: Intake, services: Services) -> Submitted
         ctx = run_context(services, uow, record, instance_id, changes)
         snapshot = services.engine.start(bundle, services.main_process, intake.process_data(), ctx.bridge,
                                          instance_id, ctx=ctx)
+        if not record.reference and snapshot.pending_async:
+            # Every Camunda 8 service task is a job, request/register too; a request needs its number in
+            # the transaction that accepts it, so that job runs now (later jobs still wait for a worker).
+            ctx = run_context(services, uow, record, instance_id, changes, run_async=True)
+            snapshot = services.engine.advance(bundle, services.main_process, snapshot.state, ctx.bridge,
+                                               instance_id, ctx=ctx)
         if not record.reference:
             raise ProcessError(f"process {services.main_process} did not register the request: "
                                f"it needs a request/register service task before its first wait state")

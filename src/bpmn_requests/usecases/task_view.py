@@ -6,8 +6,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..domain.calendar import BusinessCalendar
 from ..domain.errors import Conflict, Forbidden
 from ..domain.requests import RequestRecord
+from ..domain.sla import Sla
 from ..domain.users import CUSTOMER_GROUP, User
 from ..forms import FormDefinition
 from .context import Services
@@ -21,12 +23,15 @@ class InboxItem:
     customer_id: str
     customer_name: str | None
     submitted_at: datetime
-    due_at: datetime | None  # the request's SLA target (classification.due_at)
-    sla_hours: int | None
+    due_at: datetime | None  # the request's SLA target in business hours (None while paused)
+    sla_hours: float | None
     overdue: bool
-    sla_used: int | None  # percent of the SLA time gone since submission
+    sla_used: int | None  # percent of the SLA target used: business hours, without the pauses
     age: timedelta  # since the task opened
     may_do: bool  # False for tasks a supervisor sees in the team view but may not do
+    sla_paused: bool = False  # the request waits for the customer: the SLA clock stands still
+    reminded_at: datetime | None = None  # the SLA reminder fired on this task
+    escalated_to: str | None = None  # the group the task was escalated to at the SLA breach
 
 
 @dataclass(frozen=True)
@@ -57,21 +62,24 @@ def inbox(user: User, services: Services, *, team: bool = False) -> list[InboxIt
             tasks = mine + sorted(others, key=lambda t: t.created_at)
         records = uow.requests.headers([t.request_reference for t in tasks])
         names: dict[str, str | None] = {}
-        return [_item(uow, records[task.request_reference], task, task.id in mine_ids, now, names)
+        calendar = services.settings.calendar
+        return [_item(uow, records[task.request_reference], task, task.id in mine_ids, now, names, calendar)
                 for task in tasks if task.request_reference in records]
 
 
 def _item(uow: UnitOfWork, record: RequestRecord, task: HumanTask, may_do: bool, now: datetime,
-          names: dict[str, str | None]) -> InboxItem:
+          names: dict[str, str | None], calendar: BusinessCalendar) -> InboxItem:
     if record.customer_id not in names:
         customer = uow.finance.customer(record.customer_id)
         names[record.customer_id] = customer.name if customer else None
-    classification = record.classification or {}
-    due = _when(classification.get("due_at"))
-    hours = int(classification["sla_hours"]) if classification.get("sla_hours") else None
-    used = round((now - record.submitted_at) / timedelta(hours=hours) * 100) if hours else None
-    return InboxItem(task, record.customer_id, names[record.customer_id], record.submitted_at, due, hours,
-                     due is not None and due < now, used, now - task.created_at, may_do)
+    sla = Sla.of(record.classification, record.submitted_at)
+    due = sla.due_at(calendar) if sla else None
+    used = round(sla.used(calendar, now) * 100) if sla else None
+    return InboxItem(task, record.customer_id, names[record.customer_id], record.submitted_at, due,
+                     sla.target_hours if sla else None, due is not None and due < now, used,
+                     now - task.created_at, may_do, sla_paused=bool(sla and sla.paused),
+                     reminded_at=_when(task.properties.get("reminded_at")),
+                     escalated_to=task.properties.get("escalated_to") or None)
 
 
 def _when(value: Any) -> datetime | None:

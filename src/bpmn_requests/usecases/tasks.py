@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.approvals import check_may_approve
-from ..domain.errors import Conflict, Forbidden, ProcessError, ValidationFailed
+from ..domain.errors import Conflict, Forbidden, NotFound, ProcessError, ValidationFailed
 from ..domain.requests import Approval, RequestRecord, StepRecord
 from ..domain.users import CUSTOMER_GROUP, User, customer_actor
 from ..forms import FormCatalog, validate_submission
@@ -228,8 +228,12 @@ def answer_for_customer(reference: str, message: str, data: Mapping[str, Any], s
                   and t.form_id in {CUSTOMER_FORMS[message], *((None,) if message == CUSTOMER_DECISION else ())}]
     customer = customer_actor(record.customer_id)
     if receives:
-        result = send_message(IncomingMessage(message, reference, dict(data), message_id or uuid.uuid4().hex,
-                                              sender or customer.username, ttl=timedelta(0)), services)
+        try:
+            result = send_message(IncomingMessage(message, reference, dict(data), message_id or uuid.uuid4().hex,
+                                                  sender or customer.username, ttl=timedelta(0)), services)
+        except NotFound:
+            # Answered meanwhile (a concurrent answer committed first): nothing waits for this one any more.
+            raise Conflict(f"request {reference} is not waiting for {_WAITING_FOR[message]} any more") from None
         return CustomerAnswered(reference, result.request_status or record.status)
     if legacy:
         done = complete_task(CompleteTask(legacy[0].id, customer, data), services)

@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.register_blueprint(auth.bp)
     errors.register(app)
     layout.register(app)
-    for name in ("inbox", "requests_pages", "portal", "admin", "versions", "incidents", "api"):
+    for name in ("inbox", "requests_pages", "portal", "admin", "versions", "incidents", "messages", "api", "health"):
         _register_optional(app, name)
     return app
 

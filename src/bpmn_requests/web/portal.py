@@ -7,6 +7,7 @@ agent may submit on a customer's behalf. Status pages are never cached and never
 from __future__ import annotations
 
 import io
+import secrets
 from typing import Any
 
 from flask import (
@@ -29,6 +30,7 @@ from ..domain.errors import Conflict, DuplicateRequest, ValidationFailed
 from ..domain.notes import EXTENSIONS
 from ..domain.users import User
 from ..usecases import portal as use
+from ..usecases import portal_answers as answers
 from ..usecases.notes import Upload
 from .context import services, staff, system
 from .forms_render import parse_post, render_form
@@ -130,8 +132,10 @@ def _status_page(token: str, status: int = 200, **state: Any) -> Response:
     if view.answer_form is not None:
         rendered = render_form(view.answer_form, {}, answer, state.pop("answer_errors", None),
                                today=services().clock.today())
+    # A fresh id for each form shown: it is the message id of the answer, so a second send has no effect.
     return _private(render_template("portal/status.html", view=view, token=token, answer_form=rendered,
-                                    types=TYPES, state=state, **_limits()), status)
+                                    types=TYPES, state=state, form_id=secrets.token_urlsafe(16), **_limits()),
+                    status)
 
 
 @bp.get("/status/<token>")
@@ -144,18 +148,33 @@ def _done(token: str, message: str) -> Any:
     return redirect(url_for("portal.status", token=token))
 
 
+ANSWER_OWN_FIELDS = ("csrf_token", "message_id", "files")  # posted beside the answer form's own fields
+ALREADY = "We already have this answer: you sent this form before. There is nothing more to do."
+
+
 @bp.post("/status/<token>/answer")
 def answer(token: str) -> Any:
-    view = use.status_of(token, services())
-    if view.answer_form is None:
-        return _status_page(token, 409, problem="We are not waiting for information from you on this request.")
-    posted = parse_post(view.answer_form, MultiDict([(k, v) for k, v in request.form.items(multi=True)
-                                                     if k != "csrf_token"]))
+    form = use.status_of(token, services()).answer_form
+    sent = MultiDict([(k, v) for k, v in request.form.items(multi=True) if k not in ANSWER_OWN_FIELDS])
+    # Not waiting (any more): still asked, so that a second send of the same form is told so politely.
+    posted = parse_post(form, sent) if form is not None else sent.to_dict()
+    settings = system().settings
     try:
-        use.answer_question(token, posted, services())
+        done = answers.answer_question(token, posted, services(), form_id=request.form.get("message_id"),
+                                       files=_uploads("files"), upload_dir=settings.upload_dir,
+                                       max_bytes=settings.max_upload_bytes)
     except ValidationFailed as failed:
-        return _status_page(token, 422, answer=posted, answer_errors=failed.field_errors)
-    return _done(token, "Thank you: we have your answer and continue with your request.")
+        fields = dict(failed.field_errors)
+        files_error = fields.pop("file", None)
+        stale = fields.pop("message_id", None)
+        return _status_page(token, 422, answer=posted, answer_errors=fields, files_error=files_error,
+                            problem=stale or (None if failed.field_errors else failed.message))
+    except Conflict as gone:
+        return _status_page(token, 409, problem=gone.message)
+    if done.duplicate:
+        return _done(token, ALREADY)
+    attached = f" and {len(done.attached)} document{'' if len(done.attached) == 1 else 's'}" if done.attached else ""
+    return _done(token, f"Thank you: we have your answer{attached} and continue with your request.")
 
 
 @bp.post("/status/<token>/respond")
@@ -165,11 +184,14 @@ def respond(token: str) -> Any:
         return _status_page(token, 422, respond_error="Choose to accept or to reject the proposal.",
                             respond_comment=comment)
     try:
-        use.respond_to_proposal(token, choice == "accept", comment, services())
+        done = answers.respond_to_proposal(token, choice == "accept", comment, services(),
+                                           form_id=request.form.get("message_id"))
     except ValidationFailed as failed:
         return _status_page(token, 422, respond_error=failed.message, respond_comment=comment)
     except Conflict as gone:
         return _status_page(token, 409, problem=gone.message)
+    if done.duplicate:
+        return _done(token, ALREADY)
     return _done(token, "Thank you: you accepted our proposal." if choice == "accept" else
                  "Thank you: you rejected our proposal. We will look at your request again.")
 

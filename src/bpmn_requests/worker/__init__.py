@@ -1,1 +1,1 @@
-"""Background work: delivery of the outbox now; timers, retries and asynchronous service tasks later."""
+"""Background work: the Celery worker, the sweep that dispatches due work, delivery of the outbox."""

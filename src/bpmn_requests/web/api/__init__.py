@@ -22,6 +22,11 @@ Authenticate every call with an API token: `Authorization: Bearer brq_...` (an a
 Money is a decimal string (`"700.00"`), never a JSON number. Lists of requests come in pages: the body
 holds `page` and `links.next` / `links.prev`. Every error has the same body: `code`, `message` and
 `field_errors`, plus `existing_reference` when a request already exists.
+
+Other systems post events to `/messages` (a payment the bank received, keyed by its payment reference); a
+customer's answer taken by an agent is a message too (`customer_answer`, `customer_decision`, keyed by the
+request reference). Each message carries the sender's `message_id`: the same id twice has one effect.
+Admins resolve incidents (steps that failed for good) at `/incidents`.
 """
 
 
@@ -36,7 +41,7 @@ class RestApi(Api):  # type: ignore[misc]
 
 
 def register(app: Flask) -> None:
-    from . import audit, requests, tasks, versions, versions_admin
+    from . import audit, incidents, messages, requests, tasks, versions, versions_admin
 
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
@@ -47,6 +52,6 @@ def register(app: Flask) -> None:
     api = RestApi(app, spec_kwargs=spec)
     api.spec.components.security_scheme("bearerAuth", {
         "type": "http", "scheme": "bearer", "description": "an API token, brq_ and 43 characters"})
-    for module in (requests, tasks, audit, versions, versions_admin):
+    for module in (requests, tasks, audit, versions, versions_admin, messages, incidents):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens, never cookies: nothing for a forged form to ride on

@@ -138,6 +138,46 @@ class RequestPageSchema(Schema):
 Objects = fields.List(fields.Dict())
 
 
+class SlaSchema(Schema):
+    """The SLA counted in business hours of the configured calendar, paused while waiting for the customer."""
+
+    target_hours = fields.Float(required=True, metadata={"description": "business hours"})
+    started_at = fields.String(required=True)
+    due_at = fields.String(allow_none=True, metadata={"description": "None while paused"})
+    reminder_at = fields.String(allow_none=True, metadata={"description": "when the assignee is reminded"})
+    paused = fields.Boolean(required=True)
+    paused_since = fields.String(allow_none=True, metadata={"description": "waiting for the customer since"})
+    used_percent = fields.Integer(required=True, metadata={"description": "share of the target used, in business "
+                                                                          "hours and without pauses"})
+    breached_at = fields.String(allow_none=True, metadata={"description": "when the target was missed"})
+
+
+class OpenIncidentSchema(Schema):
+    id = fields.Integer(required=True)
+    element_id = fields.String(allow_none=True)
+    error_code = fields.String(required=True)
+    message = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+
+
+class WaitingForSchema(Schema):
+    """What the request's instance waits for now."""
+
+    tasks = fields.List(fields.String(), metadata={"description": "open user tasks (people)"})
+    messages = Objects  # {message, correlation_key, element_id, name}
+    timers = Objects  # {element_id, name, due_at}, soonest first
+    next_timer = fields.Dict(allow_none=True)
+    workers = Objects  # asynchronous service tasks waiting for a worker: {element_id, name}
+
+
+class DueWorkSchema(Schema):
+    instance_status = fields.String(metadata={"description": "running, incident, completed or cancelled"})
+    due_at = fields.String(allow_none=True, metadata={"description": "when a worker advances it next"})
+    attempts = fields.Integer(metadata={"description": "failed tries of the work due now"})
+    last_error = fields.String(allow_none=True)
+
+
 class RequestRecordSchema(Schema):
     """The whole request record; amounts are decimal strings, times ISO 8601 strings."""
 
@@ -166,6 +206,10 @@ class RequestRecordSchema(Schema):
     open_tasks = Objects
     messages = Objects
     audit = Objects
+    sla = fields.Nested(SlaSchema, allow_none=True)
+    incident = fields.Nested(OpenIncidentSchema, allow_none=True, metadata={"description": "an open incident"})
+    waiting_for = fields.Nested(WaitingForSchema, allow_none=True)
+    due_work = fields.Nested(DueWorkSchema, allow_none=True)
     links = Links
 
 
