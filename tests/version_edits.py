@@ -164,3 +164,29 @@ def remove(element_id: str) -> Edit:
                 edge.remove(waypoint)
 
     return change
+
+
+def without_boundary_events(element_id: str) -> Edit:
+    """Take out the boundary events on `element_id` and what only they lead to, as the modeler does when an
+    analyst deletes the element (say, its answer-period timer with the closing script and end event after it)."""
+
+    def change(tree: etree._ElementTree) -> None:
+        gone: set[str] = set()
+        waiting = [str(b.get("id")) for b in tree.xpath(f"//*[@attachedToRef='{element_id}']")]
+        while waiting:
+            node_id = waiting.pop()
+            gone.add(node_id)
+            for flow_id in tree.xpath(f"//*[@id='{node_id}']/*[local-name()='outgoing']/text()"):
+                gone.add(str(flow_id))
+                [flow] = tree.xpath(f"//*[@id='{flow_id}']")
+                target = str(flow.get("targetRef"))
+                if all(ref in gone for ref in tree.xpath(f"//*[@id='{target}']/*[local-name()='incoming']/text()")):
+                    waiting.append(target)
+        for item in gone:
+            for node in tree.xpath(f"//*[@id='{item}' or @bpmnElement='{item}']"):
+                node.getparent().remove(node)
+        for ref in tree.iter(f"{{{BPMN}}}incoming", f"{{{BPMN}}}outgoing"):
+            if ref.text in gone:
+                ref.getparent().remove(ref)
+
+    return change

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from testenv import DEMO_NOW, ROOT, build_test_system
+from web_client import SignedIn
 
 from bpmn_requests.bootstrap import build_system
 from bpmn_requests.cli import main
@@ -53,25 +54,6 @@ def app(system: Any) -> Any:
     return create_app(system=system, config={"TESTING": True})
 
 
-class Browser:
-    """A test client signed in through the login form, posting with its session's CSRF token."""
-
-    def __init__(self, app: Any, username: str, password: str = "demo"):
-        self.client = app.test_client()
-        token = CSRF.search(self.client.get("/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-        self.signed_in = self.client.post("/login?next=/admin/users",
-                                          data={"username": username, "password": password, "csrf_token": token})
-        # Signing in starts a new session, and with it a new token (every page's sign-out form has it).
-        found = CSRF.search(self.client.get("/").get_data(as_text=True))
-        self.token = found.group(1) if found else ""
-
-    def get(self, url: str) -> Any:
-        return self.client.get(url)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, csrf: bool = True) -> Any:
-        return self.client.post(url, data={**(data or {}), **({"csrf_token": self.token} if csrf else {})})
-
-
 def api_status(app: Any, token: str) -> int:
     return int(app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code)
 
@@ -91,7 +73,7 @@ def test_admin_pages_are_for_admins_only(app: Any, system: Any) -> None:
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     before = users_of(system)
     for username in ("alice", "bob", "carol", "erin"):
-        browser = Browser(app, username)
+        browser = SignedIn(app, username, next_url="/admin/users", must_succeed=False)
         assert browser.signed_in.status_code == 302
         assert browser.get("/admin/users").status_code == 403
         assert browser.get("/admin/users/bob").status_code == 403
@@ -105,7 +87,7 @@ def test_admin_pages_are_for_admins_only(app: Any, system: Any) -> None:
 
 
 def test_admin_sees_every_user_with_groups(app: Any) -> None:
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     page = admin.get("/admin/users")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -117,7 +99,7 @@ def test_admin_sees_every_user_with_groups(app: Any) -> None:
 
 
 def test_forms_without_the_csrf_token_are_refused(app: Any, system: Any) -> None:
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     before = users_of(system)
     form = {"username": "hank", "full_name": "Hank Billing", "groups": "billing", "password": "s3cret"}
     assert admin.post("/admin/users", form, csrf=False).status_code == 400
@@ -129,15 +111,15 @@ def test_forms_without_the_csrf_token_are_refused(app: Any, system: Any) -> None
 
 
 def test_a_created_user_can_sign_in_at_once(app: Any, system: Any) -> None:
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     created = admin.client.post("/admin/users", data={
         "username": "hank", "full_name": "Hank Billing", "groups": ["billing", "agents"],
         "password": "s3cret-pass", "csrf_token": admin.token})
     assert created.status_code == 302 and created.headers["Location"].endswith("/admin/users/hank")
     hank = users_of(system)["hank"]
     assert hank.groups == {"billing", "agents"} and hank.active
-    assert Browser(app, "hank", "s3cret-pass").signed_in.status_code == 302
-    assert Browser(app, "hank", "wrong").signed_in.status_code == 401
+    assert SignedIn(app, "hank", "s3cret-pass", next_url="/admin/users", must_succeed=False).signed_in.status_code == 302
+    assert SignedIn(app, "hank", "wrong", next_url="/admin/users", must_succeed=False).signed_in.status_code == 401
     assert ("admin", "user.created") in audit_actions(system, "user:hank")
 
 
@@ -151,7 +133,7 @@ def test_a_created_user_can_sign_in_at_once(app: Any, system: Any) -> None:
 ])
 def test_a_refused_user_is_not_created(app: Any, system: Any, form: dict[str, str], status: int,
                                        message: str) -> None:
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     before = users_of(system)
     refused = admin.post("/admin/users", form)
     assert refused.status_code == status
@@ -162,7 +144,7 @@ def test_a_refused_user_is_not_created(app: Any, system: Any, form: dict[str, st
 def test_a_removed_group_loses_its_tasks_and_claims(app: Any, system: Any) -> None:
     services = system.services
     reference = submit_request(SubmitRequest(DISPUTE, "alice"), services).reference
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     created = admin.post("/admin/users/bob/tokens", {"name": "bob's scripts"})
     token = TOKEN.search(created.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     api = app.test_client()
@@ -185,15 +167,15 @@ def test_a_removed_group_loses_its_tasks_and_claims(app: Any, system: Any) -> No
 
 
 def test_an_admin_cannot_lock_themselves_out(app: Any, system: Any) -> None:
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     assert admin.post("/admin/users/admin/groups", {"groups": "agents"}).status_code == 409
     assert admin.post("/admin/users/admin/active", {"active": "0"}).status_code == 409
     assert users_of(system)["admin"].groups == {"admins"} and users_of(system)["admin"].active
 
 
 def test_deactivation_ends_sign_in_sessions_and_tokens_until_reactivated(app: Any, system: Any) -> None:
-    admin = Browser(app, "admin")
-    carol = Browser(app, "carol")
+    admin = SignedIn(app, "admin")
+    carol = SignedIn(app, "carol")
     assert carol.get("/").status_code == 200
     token = TOKEN.search(admin.post("/admin/users/carol/tokens", {"name": "t"}).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     assert api_status(app, token) == 200
@@ -201,18 +183,18 @@ def test_deactivation_ends_sign_in_sessions_and_tokens_until_reactivated(app: An
     assert admin.post("/admin/users/carol/active", {"active": "0"}).status_code == 302
     assert not users_of(system)["carol"].active
     assert carol.get("/").status_code == 302  # the open session is gone
-    assert Browser(app, "carol").signed_in.status_code == 401
+    assert SignedIn(app, "carol", next_url="/admin/users", must_succeed=False).signed_in.status_code == 401
     assert api_status(app, token) == 401
     assert "deactivated" in admin.get("/admin/users").get_data(as_text=True)
 
     assert admin.post("/admin/users/carol/active", {"active": "1"}).status_code == 302
-    assert Browser(app, "carol").signed_in.status_code == 302
+    assert SignedIn(app, "carol", next_url="/admin/users", must_succeed=False).signed_in.status_code == 302
     assert api_status(app, token) == 200
     assert [a for _, a in audit_actions(system, "user:carol")][-2:] == ["user.deactivated", "user.reactivated"]
 
 
 def test_tokens_are_shown_once_listed_and_revoked(app: Any, system: Any) -> None:
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     created = admin.post("/admin/users/bob/tokens", {"name": "ERP integration"})
     assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
     token = TOKEN.search(created.get_data(as_text=True)).group(1)  # type: ignore[union-attr]

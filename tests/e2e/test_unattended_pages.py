@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from unattended_helpers import (
     NEED_INFO,
-    Browser,
     actions,
     audit_count,
     complete,
@@ -21,6 +20,7 @@ from unattended_helpers import (
     open_elements,
     submit,
 )
+from web_client import SignedIn
 
 from bpmn_requests.usecases.jobs import run_due_work
 from bpmn_requests.usecases.messages import IncomingMessage, send_message
@@ -64,12 +64,12 @@ def test_incident_pages_are_for_admins_and_linked_from_their_navigation(sqlite_a
     reference, incident, _ = make_incident(sqlite_system)
     anonymous = sqlite_app.test_client().get("/admin/incidents")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
-    bob = Browser(sqlite_app, "bob")
+    bob = SignedIn(sqlite_app, "bob")
     assert bob.get("/admin/incidents").status_code == 403
     assert bob.get(f"/admin/incidents/{incident}").status_code == 403
     assert bob.post(f"/admin/incidents/{incident}/retry").status_code == 403
     assert 'href="/admin/incidents"' not in bob.page("/")
-    admin = Browser(sqlite_app, "admin")
+    admin = SignedIn(sqlite_app, "admin")
     home = admin.page("/")
     assert 'href="/admin/incidents"' in home and 'href="/admin/messages"' in home
     listing = text(admin.page("/admin/incidents"))
@@ -80,7 +80,7 @@ def test_incident_pages_are_for_admins_and_linked_from_their_navigation(sqlite_a
 def test_the_incident_page_shows_the_variables_and_every_action_needs_the_csrf_token(
         sqlite_app: Any, sqlite_system: Any) -> None:
     reference, incident, _ = make_incident(sqlite_system)
-    admin = Browser(sqlite_app, "admin")
+    admin = SignedIn(sqlite_app, "admin")
     page = admin.page(f"/admin/incidents/{incident}")
     assert '"customer_id": "C-1006"' in unescape(page) and '"requested_limit": "50000.00"' in unescape(page)
     assert page.count('name="csrf_token"') >= 4  # sign-out, retry, skip, cancel
@@ -96,7 +96,7 @@ def test_the_incident_page_shows_the_variables_and_every_action_needs_the_csrf_t
 def test_a_skip_with_bad_json_is_refused_beside_the_field_and_a_good_one_goes_on(
         app: Any, system: Any) -> None:
     reference, incident, _ = make_incident(system)
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     before = incident_state(system, reference)
     for bad, why in (('{"credit_score": 70', "not valid JSON"), ('[70, "B"]', "must be a JSON object")):
         refused = admin.post(f"/admin/incidents/{incident}/skip", {"result": bad})
@@ -119,7 +119,7 @@ def test_a_skip_with_bad_json_is_refused_beside_the_field_and_a_good_one_goes_on
 def test_retry_from_the_incident_page_runs_the_step_again(app: Any, system: Any) -> None:
     reference, incident, bureau = make_incident(system)
     bureau.refuse = False
-    admin = Browser(app, "admin")
+    admin = SignedIn(app, "admin")
     assert admin.post(f"/admin/incidents/{incident}/retry").status_code == 302
     run_due_work(system.services)
     assert open_elements(system, reference) == ["Task_CreditReview"]
@@ -134,7 +134,7 @@ def test_retry_from_the_incident_page_runs_the_step_again(app: Any, system: Any)
 def test_cancel_from_the_incident_page_needs_a_reason_and_closes_the_request(
         sqlite_app: Any, sqlite_system: Any) -> None:
     reference, incident, _ = make_incident(sqlite_system)
-    admin = Browser(sqlite_app, "admin")
+    admin = SignedIn(sqlite_app, "admin")
     before = incident_state(sqlite_system, reference)
     empty = admin.post(f"/admin/incidents/{incident}/cancel", {"reason": "  "})
     assert empty.status_code == 422 and "say why the request is cancelled" in empty.get_data(as_text=True)
@@ -154,14 +154,14 @@ def test_the_messages_page_lists_recent_messages_with_their_status(sqlite_app: A
     send_message(IncomingMessage("customer_answer", reference, {"answer": "USD 10.00"}, "call-1", "alice"), services)
     send_message(IncomingMessage("payment_received", "PAY-7001", {}, "feed-9", "bank", ttl=timedelta(hours=2)),
                  services)
-    admin = Browser(sqlite_app, "admin")
+    admin = SignedIn(sqlite_app, "admin")
     page = text(admin.page("/admin/messages"))
     assert f"customer_answer {reference} delivered" in page and "Task_ProvideInformation alice call-1" in page
     assert "payment_received PAY-7001 buffered kept until 2026-11-02 11:00 UTC" in page
     only = text(admin.page("/admin/messages?status=buffered"))
     assert "PAY-7001" in only and "call-1" not in only
     assert "No expired messages." in admin.page("/admin/messages?status=expired")
-    assert Browser(sqlite_app, "alice").get("/admin/messages").status_code == 403
+    assert SignedIn(sqlite_app, "alice").get("/admin/messages").status_code == 403
 
 
 # --- the request record and the inbox ---------------------------------------------------------------------
@@ -169,9 +169,9 @@ def test_the_messages_page_lists_recent_messages_with_their_status(sqlite_app: A
 def test_the_request_page_shows_an_incident_banner_that_links_admins_to_it(
         sqlite_app: Any, sqlite_system: Any) -> None:
     reference, incident, _ = make_incident(sqlite_system)
-    admin_page = Browser(sqlite_app, "admin").page(f"/requests/{reference}")
+    admin_page = SignedIn(sqlite_app, "admin").page(f"/requests/{reference}")
     assert "Stopped by an incident" in admin_page and f'href="/admin/incidents/{incident}"' in admin_page
-    grace_page = Browser(sqlite_app, "grace").page(f"/requests/{reference}")
+    grace_page = SignedIn(sqlite_app, "grace").page(f"/requests/{reference}")
     assert "Stopped by an incident" in grace_page and "/admin/incidents" not in grace_page
     assert "bureau_refused" in grace_page and "A worker to run Score credit" in text(grace_page)
 
@@ -179,7 +179,7 @@ def test_the_request_page_shows_an_incident_banner_that_links_admins_to_it(
 def test_the_request_page_shows_the_sla_paused_while_waiting_and_what_the_request_waits_for(
         app: Any, system: Any) -> None:
     reference = submit(system)
-    bob = Browser(app, "bob")
+    bob = SignedIn(app, "bob")
     page = text(bob.page(f"/requests/{reference}"))
     assert "40 business hours, due 2026-11-06 17:00 UTC; 0% used" in page
     assert "Someone to do Investigate dispute" in page and "Next timer: Reminder due at" in page
@@ -201,7 +201,7 @@ def test_the_inbox_counts_the_sla_in_business_hours_and_marks_reminded_and_escal
         sqlite_app: Any, sqlite_system: Any) -> None:
     clock = sqlite_system.services.clock
     reference = submit(sqlite_system)  # Monday 09:00, 40 business hours: due Friday 17:00
-    bob = Browser(sqlite_app, "bob")
+    bob = SignedIn(sqlite_app, "bob")
     assert "40 business h · 0% used" in inbox_row(bob.page("/"), reference)
     clock.advance(timedelta(days=3, hours=7))  # Thursday 16:00: 31 business hours gone, the reminder is due
     run_due_work(sqlite_system.services)
@@ -211,7 +211,7 @@ def test_the_inbox_counts_the_sla_in_business_hours_and_marks_reminded_and_escal
     run_due_work(sqlite_system.services)
     row = inbox_row(bob.page("/?sort=sla"), reference)
     assert "100% used" in row and "escalated to ar supervisors" in row and "overdue" in row
-    carol = Browser(sqlite_app, "carol")  # the supervisors' group is offered the task now
+    carol = SignedIn(sqlite_app, "carol")  # the supervisors' group is offered the task now
     assert "escalated to ar supervisors" in inbox_row(carol.page("/"), reference)
     assert {"task.reminded", "task.escalated"} <= set(actions(sqlite_system, reference))
     assert audit_count(sqlite_system) > 0

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lxml import etree
 from support import complete, dispute, instance, investigation
-from version_edits import BPMN, Edit, Sources, insert_after, remove, rename
+from version_edits import Sources, insert_after, remove, rename, without_boundary_events
+from web_client import SignedIn
 
 from bpmn_requests.usecases.tokens import create_token
 from bpmn_requests.usecases.versions import list_versions
@@ -21,23 +21,6 @@ from bpmn_requests.web import create_app
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 QUESTION = {"decision": "need_info", "question": "Which unit price did you agree?", "note": "No contract on file."}
-
-
-class Staff:
-    """A test client signed in through the login form, posting with its session's CSRF token."""
-
-    def __init__(self, app: Any, username: str):
-        self.client = app.test_client()
-        token = CSRF.search(self.client.get("/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-        signed_in = self.client.post("/login", data={"username": username, "password": "demo", "csrf_token": token})
-        assert signed_in.status_code == 302, f"{username} could not sign in"
-        self.token = CSRF.search(self.client.get("/").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> Any:
-        return self.client.post(url, data={**(data or {}), **({"csrf_token": self.token} if csrf else {})}, **kwargs)
 
 
 @pytest.fixture
@@ -49,32 +32,6 @@ def app(system: Any) -> Any:
 @pytest.fixture
 def services(system: Any) -> Any:
     return system.services
-
-
-def without_boundary_events(element_id: str) -> Edit:
-    """Take out the boundary events on `element_id` and what only they lead to, as the modeler does when an
-    analyst deletes the element (its answer-period timer, the closing script and end event after it)."""
-
-    def change(tree: etree._ElementTree) -> None:
-        gone: set[str] = set()
-        waiting = [str(b.get("id")) for b in tree.xpath(f"//*[@attachedToRef='{element_id}']")]
-        while waiting:
-            node_id = waiting.pop()
-            gone.add(node_id)
-            for flow_id in tree.xpath(f"//*[@id='{node_id}']/*[local-name()='outgoing']/text()"):
-                gone.add(str(flow_id))
-                [flow] = tree.xpath(f"//*[@id='{flow_id}']")
-                target = str(flow.get("targetRef"))
-                if all(ref in gone for ref in tree.xpath(f"//*[@id='{target}']/*[local-name()='incoming']/text()")):
-                    waiting.append(target)
-        for item in gone:
-            for node in tree.xpath(f"//*[@id='{item}' or @bpmnElement='{item}']"):
-                node.getparent().remove(node)
-        for ref in tree.iter(f"{{{BPMN}}}incoming", f"{{{BPMN}}}outgoing"):
-            if ref.text in gone:
-                ref.getparent().remove(ref)
-
-    return change
 
 
 @pytest.fixture
@@ -104,7 +61,7 @@ def active_deployment(services: Any) -> int:
 
 
 def test_admins_see_the_versions_a_version_with_its_heatmap_and_a_diff(app: Any, two_versions: dict[str, str]) -> None:
-    admin = Staff(app, "admin")
+    admin = SignedIn(app, "admin")
     listing = admin.get("/admin/versions")
     assert listing.status_code == 200
     page = text_of(listing)
@@ -129,7 +86,7 @@ def test_admins_see_the_versions_a_version_with_its_heatmap_and_a_diff(app: Any,
 
 def test_staff_who_are_not_admins_are_refused_every_page_and_action(
         app: Any, services: Any, two_versions: dict[str, str]) -> None:
-    bob = Staff(app, "bob")
+    bob = SignedIn(app, "bob")
     for url in ("/admin/versions", "/admin/versions/billing_dispute/1", "/admin/versions/billing_dispute/diff?a=1&b=2",
                 "/admin/versions/migrations?from=1&to=2"):
         assert bob.get(url).status_code == 403, url
@@ -142,7 +99,7 @@ def test_staff_who_are_not_admins_are_refused_every_page_and_action(
 
 
 def test_forms_without_their_csrf_token_change_nothing(app: Any, services: Any, two_versions: dict[str, str]) -> None:
-    admin = Staff(app, "admin")
+    admin = SignedIn(app, "admin")
     before = instance(services, two_versions["investigating"])
     assert admin.post("/admin/versions/deployments/1/activate", csrf=False).status_code == 400
     refused = admin.post("/admin/versions/migrations", {"from": "1", "to": "2"}, csrf=False)
@@ -152,7 +109,7 @@ def test_forms_without_their_csrf_token_change_nothing(app: Any, services: Any, 
 
 def test_the_rollback_button_makes_the_earlier_deployment_active(app: Any, services: Any,
                                                                 two_versions: dict[str, str]) -> None:
-    admin = Staff(app, "admin")
+    admin = SignedIn(app, "admin")
     done = admin.post("/admin/versions/deployments/1/activate", follow_redirects=True)
     assert done.status_code == 200 and "Deployment 1 is active" in text_of(done)
     assert active_deployment(services) == 1
@@ -162,7 +119,7 @@ def test_the_rollback_button_makes_the_earlier_deployment_active(app: Any, servi
 
 def test_the_migration_page_lists_each_request_and_moves_one_then_every_safe_one(
         app: Any, services: Any, two_versions: dict[str, str]) -> None:
-    admin = Staff(app, "admin")
+    admin = SignedIn(app, "admin")
     check = text_of(admin.get("/admin/versions/migrations?from=1&to=2"))
     assert "2 can move, 1 cannot" in check
     assert "it waits at billing_dispute/Task_ProvideInformation, which the new version removes" in check

@@ -1,4 +1,4 @@
-"""Staff pages over HTTP (Flask test client, CSRF on): inbox, task forms, request pages, notes, attachments.
+"""SignedIn pages over HTTP (Flask test client, CSRF on): inbox, task forms, request pages, notes, attachments.
 
 Every refusal is checked twice: the status code, and that nothing was written (the whole request record,
 its audit trail, notes and attachments are compared before and after).
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_client import SignedIn
 
 from bpmn_requests.usecases.accounts import add_user
 from bpmn_requests.usecases.notes import attachments_of, notes_of
@@ -36,31 +37,6 @@ INVESTIGATION = {"decision": "adjust", "corrected_amount": "11800.00", "reason_c
                  "note": "Contract price list checked against the invoice lines."}
 
 
-class Staff:
-    """A test client signed in through the login form, posting with its session's CSRF token."""
-
-    def __init__(self, app: Any, username: str):
-        self.client = app.test_client()
-        self.username = username
-        token = CSRF.search(self.client.get("/login").get_data(as_text=True)).group(1)
-        signed_in = self.client.post("/login", data={"username": username, "password": "demo", "csrf_token": token})
-        assert signed_in.status_code == 302, f"{username} could not sign in"
-        # Signing in starts a new session, and with it a new token.
-        self.token = CSRF.search(self.client.get("/").get_data(as_text=True)).group(1)
-
-    def get(self, url: str, **kwargs: Any) -> Any:
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: str | None = "session",
-             **kwargs: Any) -> Any:
-        body = dict(data or {})
-        if csrf == "session":
-            body["csrf_token"] = self.token
-        elif csrf is not None:
-            body["csrf_token"] = csrf
-        return self.client.post(url, data=body, **kwargs)
-
-
 @pytest.fixture
 def app(system: Any, tmp_path: Path) -> Any:
     system.settings = replace(system.settings, upload_dir=tmp_path / "uploads", max_upload_bytes=MAX_UPLOAD,
@@ -78,8 +54,8 @@ def colleagues(system: Any) -> None:
 
 
 @pytest.fixture
-def client_for(app: Any) -> Callable[[str], Staff]:
-    return lambda username: Staff(app, username)
+def client_for(app: Any) -> Callable[[str], SignedIn]:
+    return lambda username: SignedIn(app, username)
 
 
 def text_of(response: Any) -> str:
@@ -147,7 +123,7 @@ def test_login_without_the_csrf_token_is_refused(app: Any) -> None:
 def test_an_idle_session_expires(system: Any, tmp_path: Path) -> None:
     system.settings = replace(system.settings, upload_dir=tmp_path / "uploads", secret_key="e2e-tests-secret")
     app = create_app(system=system, config={"PERMANENT_SESSION_LIFETIME": timedelta(seconds=1)})
-    bob = Staff(app, "bob")
+    bob = SignedIn(app, "bob")
     assert bob.get("/").status_code == 200
     time.sleep(2.2)
     response = bob.get("/")
@@ -156,7 +132,7 @@ def test_an_idle_session_expires(system: Any, tmp_path: Path) -> None:
 
 # --- the inbox --------------------------------------------------------------------------------------------
 
-def test_the_inbox_lists_what_each_user_may_do(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_the_inbox_lists_what_each_user_may_do(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     page = client_for("bob").get("/")
     assert page.status_code == 200
@@ -172,7 +148,7 @@ def references_in(html: str) -> list[str]:
     return rows
 
 
-def test_the_inbox_filters_and_sorts(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_the_inbox_filters_and_sorts(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     clock = system.services.clock
     first = submit(system, 1)  # $700 at stake: normal priority, 40 h SLA
     clock.advance(timedelta(hours=1))
@@ -202,7 +178,7 @@ def test_the_inbox_filters_and_sorts(system: Any, client_for: Callable[[str], St
     assert "overdue" in bob.get("/").get_data(as_text=True)
 
 
-def test_claim_and_unclaim_are_shown_and_audited(system: Any, colleagues: None, client_for: Callable[[str], Staff]) -> None:
+def test_claim_and_unclaim_are_shown_and_audited(system: Any, colleagues: None, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     bob, beth = client_for("bob"), client_for("beth")
@@ -218,7 +194,7 @@ def test_claim_and_unclaim_are_shown_and_audited(system: Any, colleagues: None, 
 
 
 def test_a_supervisor_assigns_a_task_to_one_member_of_its_group(system: Any, colleagues: None,
-                                                                  client_for: Callable[[str], Staff]) -> None:
+                                                                  client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     carol = client_for("carol")
@@ -233,7 +209,7 @@ def test_a_supervisor_assigns_a_task_to_one_member_of_its_group(system: Any, col
 
 
 def test_only_supervisors_assign_and_only_to_the_tasks_group(system: Any, colleagues: None,
-                                                             client_for: Callable[[str], Staff]) -> None:
+                                                             client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     before = state(system, reference)
@@ -246,7 +222,7 @@ def test_only_supervisors_assign_and_only_to_the_tasks_group(system: Any, collea
 
 # --- task forms -----------------------------------------------------------------------------------------
 
-def test_the_task_page_shows_the_record_beside_the_form(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_the_task_page_shows_the_record_beside_the_form(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     page = client_for("bob").get(f"/tasks/{task_id(system, reference, 'Task_Investigate')}")
     assert page.status_code == 200
@@ -261,7 +237,7 @@ def test_the_task_page_shows_the_record_beside_the_form(system: Any, client_for:
     assert '<script src="/static/forms.js"' in html
 
 
-def test_completing_the_investigation_returns_to_the_inbox(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_completing_the_investigation_returns_to_the_inbox(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     bob = client_for("bob")
     response = bob.post(f"/tasks/{task_id(system, reference, 'Task_Investigate')}", INVESTIGATION)
@@ -273,7 +249,7 @@ def test_completing_the_investigation_returns_to_the_inbox(system: Any, client_f
 
 
 def test_completing_goes_to_the_users_next_task_on_the_same_request(system: Any,
-                                                                    client_for: Callable[[str], Staff]) -> None:
+                                                                    client_for: Callable[[str], SignedIn]) -> None:
     with system.services.uow() as uow:
         add_user(uow, "sam", "Sam Supervisor", ("billing", "ar_supervisors"), "demo", "admin")
         uow.commit()
@@ -288,7 +264,7 @@ def test_completing_goes_to_the_users_next_task_on_the_same_request(system: Any,
 
 
 def test_completing_a_task_before_asynchronous_work_goes_back_to_the_inbox(
-        system: Any, colleagues: None, client_for: Callable[[str], Staff]) -> None:
+        system: Any, colleagues: None, client_for: Callable[[str], SignedIn]) -> None:
     from bpmn_requests.usecases.jobs import run_due_work
 
     reference = submit(system, 7)  # a director on the sanctions list: KYC review, then the credit score
@@ -301,7 +277,7 @@ def test_completing_a_task_before_asynchronous_work_goes_back_to_the_inbox(
 
 
 def test_an_invalid_submission_shows_errors_beside_fields_with_the_input_kept(
-        system: Any, client_for: Callable[[str], Staff]) -> None:
+        system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     before = state(system, reference)
@@ -320,7 +296,7 @@ def test_an_invalid_submission_shows_errors_beside_fields_with_the_input_kept(
 
 
 def test_without_javascript_update_form_shows_the_fields_a_choice_reveals(system: Any,
-                                                                         client_for: Callable[[str], Staff]) -> None:
+                                                                         client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     before = state(system, reference)
@@ -335,7 +311,7 @@ def test_without_javascript_update_form_shows_the_fields_a_choice_reveals(system
     assert state(system, reference) == before
 
 
-def test_alice_cannot_complete_bobs_investigation(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_alice_cannot_complete_bobs_investigation(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     before = state(system, reference)
@@ -346,7 +322,7 @@ def test_alice_cannot_complete_bobs_investigation(system: Any, client_for: Calla
     assert state(system, reference) == before
 
 
-def test_carol_cannot_complete_a_level_2_approval(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_carol_cannot_complete_a_level_2_approval(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 4)  # a $6,000 credit memo needs level 2
     complete_task(CompleteTask(task_id(system, reference, "Task_Investigate"), user(system, "bob"),
                                SEED_CASES[3].steps[0].data), system.services)
@@ -360,7 +336,7 @@ def test_carol_cannot_complete_a_level_2_approval(system: Any, client_for: Calla
     assert client_for("dave").get(f"/tasks/{approval}").status_code == 200
 
 
-def test_a_task_completed_meanwhile_says_so_with_409(system: Any, colleagues: None, client_for: Callable[[str], Staff]) -> None:
+def test_a_task_completed_meanwhile_says_so_with_409(system: Any, colleagues: None, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     bob, beth = client_for("bob"), client_for("beth")
@@ -375,7 +351,7 @@ def test_a_task_completed_meanwhile_says_so_with_409(system: Any, colleagues: No
 
 
 def test_posts_without_or_with_a_wrong_csrf_token_are_refused(system: Any, app: Any,
-                                                              client_for: Callable[[str], Staff]) -> None:
+                                                              client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     bob, carol = client_for("bob"), client_for("carol")
@@ -394,7 +370,7 @@ def test_posts_without_or_with_a_wrong_csrf_token_are_refused(system: Any, app: 
     assert not (Path(app.extensions["bpmn_requests"].settings.upload_dir)).exists()
 
 
-def test_html_in_text_fields_is_shown_escaped(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_html_in_text_fields_is_shown_escaped(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     task = task_id(system, reference, "Task_Investigate")
     bob = client_for("bob")
@@ -413,7 +389,7 @@ def test_html_in_text_fields_is_shown_escaped(system: Any, client_for: Callable[
 
 # --- request pages ----------------------------------------------------------------------------------------
 
-def test_request_search_filters_and_pages(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_request_search_filters_and_pages(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     first, second, third = submit(system, 1), submit(system, 2), submit(system, 5)
     alice = client_for("alice")
 
@@ -436,7 +412,7 @@ def test_request_search_filters_and_pages(system: Any, client_for: Callable[[str
 
 
 def test_the_request_page_shows_every_component_of_the_record(system: Any,
-                                                              client_for: Callable[[str], Staff]) -> None:
+                                                              client_for: Callable[[str], SignedIn]) -> None:
     result = run_seed_case(SEED_CASES[0], system.services)
     response = client_for("alice").get(f"/requests/{result.reference}")
     assert response.status_code == 200
@@ -455,14 +431,14 @@ def test_the_request_page_shows_every_component_of_the_record(system: Any,
 
 
 def test_the_request_page_shows_sanctions_hits_with_their_scores(system: Any,
-                                                                 client_for: Callable[[str], Staff]) -> None:
+                                                                 client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 7)
     words = " ".join(text_of(client_for("frank").get(f"/requests/{reference}")).split())
     assert "NORIEGA, Manuel Antonio (SDN 1572, individual)" in words and "96.7" in words
     assert "Manuel A. Noriega" in words and "review" in words
 
 
-def test_notes_and_comments_are_added_audited_and_checked(system: Any, client_for: Callable[[str], Staff]) -> None:
+def test_notes_and_comments_are_added_audited_and_checked(system: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     bob = client_for("bob")
     assert bob.post(f"/requests/{reference}/notes", {"body": "Called the customer.", "visibility": "internal"}
@@ -481,7 +457,7 @@ def test_notes_and_comments_are_added_audited_and_checked(system: Any, client_fo
     assert state(system, reference) == before
 
 
-def test_uploads_are_checked_and_downloads_are_safe(system: Any, app: Any, client_for: Callable[[str], Staff]) -> None:
+def test_uploads_are_checked_and_downloads_are_safe(system: Any, app: Any, client_for: Callable[[str], SignedIn]) -> None:
     reference = submit(system, 1)
     bob = client_for("bob")
     upload_dir = Path(app.extensions["bpmn_requests"].settings.upload_dir)
@@ -622,7 +598,7 @@ def test_a_long_inbox_is_shown_a_page_at_a_time(app: Any, system: Any) -> None:
     original = inbox_module.PAGE_SIZE
     inbox_module.PAGE_SIZE = 1  # two open investigations: one per page shows the paging
     try:
-        bob = Staff(app, "bob")
+        bob = SignedIn(app, "bob")
         first = bob.get("/").get_data(as_text=True)
         assert "page 1 of 2" in first and "Next page" in first and "Previous page" not in first
         second = bob.get("/?page=2").get_data(as_text=True)

@@ -60,28 +60,6 @@ def api_for(app: Any, system: Any, username: str) -> Api:
     return Api(app.test_client(), create_token(username, "tests", "admin", system.services).token)
 
 
-class Browser:
-    """A test client signed in through the login form, posting with its session's CSRF token."""
-
-    def __init__(self, app: Any, username: str):
-        self.client = app.test_client()
-        token = CSRF.search(self.client.get("/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-        signed_in = self.client.post("/login", data={"username": username, "password": "demo", "csrf_token": token})
-        assert signed_in.status_code == 302, f"{username} could not sign in"
-        self.token = CSRF.search(self.client.get("/").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-
-    def get(self, url: str) -> Any:
-        return self.client.get(url)
-
-    def page(self, url: str) -> str:
-        response = self.client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        return str(response.get_data(as_text=True))
-
-    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True) -> Any:
-        return self.client.post(url, data={**(data or {}), **({"csrf_token": self.token} if csrf else {})})
-
-
 def error(response: Any, status: int, code: str) -> dict[str, Any]:
     """The one error shape of the API."""
     assert response.status_code == status, response.get_data(as_text=True)

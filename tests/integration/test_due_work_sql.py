@@ -111,3 +111,17 @@ def test_a_worker_skips_the_instance_another_worker_holds(postgres_url: str, scr
         assert done is not None and done.outcome == "advanced"
     finally:
         system.dispose()
+
+
+def test_the_sweep_wakes_for_due_work_not_for_work_a_worker_already_has(system: Any) -> None:
+    from bpmn_requests.usecases.jobs import next_due_at
+    services = system.services
+    now = services.clock.now()
+    instance_id = onboarding(system)
+    assert next_due_at(services) == now
+    dispatch_due(services, lambda _id: None)
+    assert next_due_at(services) == now + services.jobs.redispatch_after  # when it is sent again, if not done
+    run_due_work(services)
+    with services.uow() as uow:
+        reminder = uow.instances.get_for_update(instance_id).due_at  # the credit review's SLA reminder
+    assert reminder is not None and reminder > now and next_due_at(services) == reminder

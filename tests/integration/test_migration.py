@@ -28,7 +28,16 @@ from support import (
     opened,
     submit,
 )
-from version_edits import Edit, Sources, change_id, form, insert_after, remove, rename
+from version_edits import (
+    Edit,
+    Sources,
+    change_id,
+    form,
+    insert_after,
+    remove,
+    rename,
+    without_boundary_events,
+)
 
 from bpmn_requests.domain.errors import Conflict, ValidationFailed
 from bpmn_requests.usecases.audit import verify_audit
@@ -174,7 +183,7 @@ def test_a_version_that_only_renames_and_adds_downstream_lets_every_request_move
 
 def test_a_version_removing_where_a_request_waits_leaves_that_request_untouched_with_the_reason(
         services: Services, sources: Sources, waiting: dict[str, str]) -> None:
-    sources.edit("billing_dispute.bpmn", without_boundaries("Task_ProvideInformation"), remove("Task_ProvideInformation"))
+    sources.edit("billing_dispute.bpmn", without_boundary_events("Task_ProvideInformation"), remove("Task_ProvideInformation"))
     sources.deploy(services)
     plan = check_migration(1, 2, services)
     [unsafe] = plan.unsafe
@@ -296,25 +305,6 @@ def test_moving_refuses_what_has_nothing_to_move(services: Services, sources: So
     migrate_instance(row.id, 2, "admin", services)
     with pytest.raises(ValidationFailed, match="on it already"):
         migrate_instance(row.id, 2, "admin", services)
-
-
-def without_boundaries(element_id: str) -> Edit:
-    """Take out the boundary events on an element and what only they lead to (their flows, tasks, ends)."""
-
-    def change(tree: etree._ElementTree) -> None:
-        ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
-        todo = [e.get("id", "") for e in tree.xpath(f"//bpmn:boundaryEvent[@attachedToRef='{element_id}']",
-                                                     namespaces=ns)]
-        while todo:
-            node_id = todo.pop()
-            for flow in tree.xpath(f"//bpmn:sequenceFlow[@sourceRef='{node_id}']", namespaces=ns):
-                todo.append(flow.get("targetRef", ""))
-                for gone in [flow, *tree.xpath(f"//*[@bpmnElement='{flow.get('id')}']")]:
-                    gone.getparent().remove(gone)
-            for gone in [*tree.xpath(f"//*[@id='{node_id}']"), *tree.xpath(f"//*[@bpmnElement='{node_id}']")]:
-                gone.getparent().remove(gone)
-
-    return change
 
 
 def timers_follow(element_id: str, new_id: str) -> Edit:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from lxml import etree
 from support import (
     ROOT,
     complete,
@@ -25,7 +24,16 @@ from support import (
     memory_state,
     open_elements,
 )
-from version_edits import Edit, Sources, condition, form, insert_after, remove, rename, version_tag
+from version_edits import (
+    Sources,
+    condition,
+    form,
+    insert_after,
+    remove,
+    rename,
+    version_tag,
+    without_boundary_events,
+)
 
 from bpmn_requests.cli import main
 from bpmn_requests.domain.errors import NotFound
@@ -167,7 +175,7 @@ def test_the_diff_lists_added_removed_and_changed_elements_and_forms(services: S
     sources.copy_form("investigation", "dispute_investigation")
     sources.edit("billing_dispute.bpmn",
                  insert_after("Task_Investigate", "Task_CheckEvidence", "Check evidence"),
-                 without_boundaries("Task_ProvideInformation"), remove("Task_ProvideInformation"),
+                 without_boundary_events("Task_ProvideInformation"), remove("Task_ProvideInformation"),
                  rename("Task_ComputeInvoiceAdjustment", "Compute the adjustment"),
                  condition("Flow_DisputeAdjust", "decision in ('adjust', 'correct')"),
                  form("Task_Investigate", "dispute_investigation"))
@@ -261,22 +269,3 @@ def test_the_command_line_lists_shows_compares_rolls_back_and_moves_requests(
     assert cli("versions", "activate", 1, "--json") == {"deployment_id": 1, "previous": 2, "changed": True}
     refused = runner.invoke(main, ["migrate", "run", "--from", "1", "--to", "2"])
     assert refused.exit_code == 1 and "--instance" in refused.stderr
-
-
-def without_boundaries(element_id: str) -> Edit:
-    """Take out the boundary events on an element and what only they lead to (their flows, tasks, ends)."""
-
-    def change(tree: etree._ElementTree) -> None:
-        ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
-        todo = [e.get("id", "") for e in tree.xpath(f"//bpmn:boundaryEvent[@attachedToRef='{element_id}']",
-                                                     namespaces=ns)]
-        while todo:
-            node_id = todo.pop()
-            for flow in tree.xpath(f"//bpmn:sequenceFlow[@sourceRef='{node_id}']", namespaces=ns):
-                todo.append(flow.get("targetRef", ""))
-                for gone in [flow, *tree.xpath(f"//*[@bpmnElement='{flow.get('id')}']")]:
-                    gone.getparent().remove(gone)
-            for gone in [*tree.xpath(f"//*[@id='{node_id}']"), *tree.xpath(f"//*[@bpmnElement='{node_id}']")]:
-                gone.getparent().remove(gone)
-
-    return change

@@ -121,12 +121,17 @@ def test_due_work_is_asked_between_instances_whether_to_stop() -> None:
     (None, 5.0),                                # nothing scheduled: the interval
     (NOW + timedelta(seconds=2), 2.0),          # due sooner than the interval: until then
     (NOW + timedelta(minutes=5), 5.0),          # due later: the interval
-    (NOW - timedelta(seconds=1), 5.0),          # due already (handed out, or conflicting): the interval
+    (NOW - timedelta(seconds=1), 5.0),          # due already and the round could do nothing: the interval
 ])
 def test_the_sweep_sleeps_until_the_next_due_time_or_the_interval(next_due: datetime | None,
                                                                   expected: float) -> None:
     sweeper = Sweeper(FakeWork(next_due).steps(), 5.0)
     assert sweeper.delay(Round()) == pytest.approx(expected)
+
+
+def test_work_that_fell_due_during_a_busy_round_is_looked_at_at_once() -> None:
+    sweeper = Sweeper(FakeWork(NOW - timedelta(milliseconds=50)).steps(), 5.0)
+    assert sweeper.delay(Round(handled=1)) == 0.0
 
 
 def test_a_full_batch_starts_the_next_round_at_once() -> None:

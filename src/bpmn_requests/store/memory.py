@@ -160,9 +160,12 @@ class MemoryInstances:
         for instance_id in instance_ids:
             self.s.instances[instance_id].dispatched_at = None
 
-    def next_due_at(self) -> datetime | None:
-        dues = [r.due_at for r in self.s.instances.values() if r.status == "running" and r.due_at is not None]
-        return min(dues) if dues else None
+    def next_due_at(self, redispatch_before: datetime) -> tuple[datetime | None, datetime | None]:
+        rows = [r for r in self.s.instances.values() if r.status == "running" and r.due_at is not None]
+        fresh = [r for r in rows if r.dispatched_at is not None and r.dispatched_at >= redispatch_before]
+        due = [r.due_at for r in rows if r not in fresh and r.due_at is not None]
+        handed = [r.dispatched_at for r in fresh if r.dispatched_at is not None]
+        return (min(due) if due else None), (min(handed) if handed else None)
 
 
 class MemoryTasks:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.audit import GENESIS, AuditEvent, event_hash
@@ -98,10 +98,21 @@ class SqlInstanceRepository:
     def clear_dispatch(self, instance_ids: Sequence[str]) -> None:
         self.session.execute(update(instances).where(instances.c.id.in_(list(instance_ids))).values(dispatched_at=None))
 
-    def next_due_at(self) -> datetime | None:
-        return self.session.execute(select(instances.c.due_at).where(
-            instances.c.status == "running", instances.c.due_at.is_not(None))
-            .order_by(instances.c.due_at).limit(1)).scalar()
+    def next_due_at(self, redispatch_before: datetime) -> tuple[datetime | None, datetime | None]:
+        waiting = and_(instances.c.status == "running", instances.c.due_at.is_not(None))
+        fresh = and_(instances.c.dispatched_at.is_not(None), instances.c.dispatched_at >= redispatch_before)
+        row = self.session.execute(select(
+            func.min(case((fresh, None), else_=instances.c.due_at)),
+            func.min(case((fresh, instances.c.dispatched_at), else_=None))).where(waiting)).one()
+        return _aware(row[0]), _aware(row[1])
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """An aggregate of a UTC column loses the column's type on SQLite: give it its zone back."""
+    if value is None or isinstance(value, datetime) and value.tzinfo:
+        return value
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC)
 
 
 def _task(row: Any) -> HumanTask:

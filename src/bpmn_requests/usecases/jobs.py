@@ -165,5 +165,11 @@ def dispatch_due(services: Services, send: Callable[[str], None], limit: int = 5
 
 
 def next_due_at(services: Services) -> datetime | None:
+    """When the sweep has something to do next: the earliest due time of an instance no worker was handed
+    (one handed out and not done yet does not count, else the sweep would wake for it over and over), or
+    the time a hand-out falls overdue and is sent again."""
+    after = services.jobs.redispatch_after
     with services.uow() as uow:
-        return uow.instances.next_due_at()
+        due, handed = uow.instances.next_due_at(services.clock.now() - after)
+    times = [t for t in (due, handed + after if handed else None) if t is not None]
+    return min(times) if times else None

@@ -213,8 +213,9 @@ class InstanceRepository(Protocol):
         """Ids of running instances due by `now`, not handed to a worker since `redispatch_before`;
         marks them dispatched at `now`."""
         ...
-    def next_due_at(self) -> datetime | None:
-        """The earliest due time of any running instance."""
+    def next_due_at(self, redispatch_before: datetime) -> tuple[datetime | None, datetime | None]:
+        """(the earliest due time of a running instance not handed to a worker since `redispatch_before`,
+        the earliest hand-out since then): when the sweep has something to do next."""
         ...
     def clear_dispatch(self, instance_ids: Sequence[str]) -> None:
         """Forget that these were handed to a worker (the broker did not take them)."""

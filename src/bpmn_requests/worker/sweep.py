@@ -92,8 +92,11 @@ class Sweeper:
         if due is None:
             return self.interval
         seconds = (due - self.steps.now()).total_seconds()
-        # Work due already was handed out (or changed under us): look again after the interval.
-        return self.interval if seconds <= 0 else min(self.interval, seconds)
+        if seconds <= 0:
+            # Due already: it fell due during the round (look again now), or the round could do nothing
+            # about it (another process holds it, the broker is away): look again after the interval.
+            return 0.0 if last.handled else self.interval
+        return min(self.interval, seconds)
 
     def run(self) -> None:
         """Sweep until `stop`; a failing round (database or broker away) is logged and tried again."""
