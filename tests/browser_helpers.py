@@ -17,6 +17,21 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+WIDE, NARROW = {"width": 1280, "height": 900}, {"width": 360, "height": 780}
+
+
+def both_widths(page: Any, name: str, *, must_fit: bool = True) -> None:
+    """Screenshots at 1280 px (`name`) and at 360 px (`name-360`); with `must_fit` the page must not scroll
+    sideways on the narrow screen."""
+    screenshot(page, name)
+    page.set_viewport_size(NARROW)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    screenshot(page, f"{name}-360")
+    page.set_viewport_size(WIDE)
+    if must_fit:
+        assert overflow <= 0, f"{name} scrolls sideways at 360 px by {overflow} px"
+
+
 def sign_in(page: Any, base: str, username: str, password: str = "demo") -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from testenv import ROOT
+from browser_helpers import both_widths
 
 from bpmn_requests.usecases.portal import open_status_link
 from bpmn_requests.usecases.submit import SubmitRequest, submit_request
@@ -20,25 +20,6 @@ PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
        b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
        b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj\n"
        b"trailer << /Root 1 0 R >>\n%%EOF\n")
-
-
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
-
-
-def screenshot(page: Any, name: str) -> None:
-    # Not imported from conftest: with tests/unit collected too, `conftest` names another module.
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def both_widths(page: Any, name: str) -> None:
-    """Screenshots at 1280 px (`name`) and at 360 px (`name-360`); the page must not scroll sideways."""
-    screenshot(page, name)
-    page.set_viewport_size({"width": 360, "height": 780})
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    screenshot(page, f"{name}-360")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    assert overflow <= 0, f"{name} scrolls sideways at 360 px by {overflow} px"
 
 
 def complete_as(services: Any, reference: str, element_id: str, username: str, data: dict[str, Any]) -> None:

@@ -7,21 +7,11 @@ import json
 import re
 from typing import Any
 
-from browser_helpers import screenshot, sign_in
+from browser_helpers import both_widths, sign_in
 from playwright.sync_api import expect
 
 from bpmn_requests.forms import compile_feel
 from bpmn_requests.usecases.queries import show_request
-
-NARROW = {"width": 360, "height": 780}
-WIDE = {"width": 1280, "height": 900}
-
-
-def both_widths(page: Any, name: str) -> None:
-    screenshot(page, name)
-    page.set_viewport_size(NARROW)
-    screenshot(page, f"{name}-360")
-    page.set_viewport_size(WIDE)
 
 
 def sign_out(page: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from browser_helpers import screenshot, sign_in
+from browser_helpers import both_widths, sign_in
 from playwright.sync_api import expect
 
 from bpmn_requests.domain.errors import ServiceTaskError
@@ -23,15 +23,6 @@ class RefusingBureau:
 
     def report(self, customer_id: str, name: str, country: str, registration: str | None) -> BureauReport:
         raise ServiceTaskError("credit bureau: HTTP 400 on /reports", error_code="bureau_refused")
-
-
-def both_widths(page: Any, name: str) -> None:
-    screenshot(page, name)
-    page.set_viewport_size({"width": 360, "height": 780})
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    screenshot(page, f"{name}-360")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    assert overflow <= 0, f"{name} scrolls sideways at 360 px by {overflow} px"
 
 
 def test_an_admin_skips_a_failed_step_from_the_incident_page(live_server: Any, live_system: Any, page: Any) -> None:

@@ -113,8 +113,8 @@ def running_step(stack: WorkerStack, instance_id: str, waiting: Callable[[], boo
 def test_an_asynchronous_step_runs_on_a_worker_without_anyone_running_it(stack: WorkerStack) -> None:
     reference = stack.submit()
     until(lambda: stack.reviews(reference), f"{reference} to reach the credit review")
-    done = [n for n, p in stack.procs.items() if n.startswith("worker") and f"{reference} (instance" in p.log()]
-    assert done, "no worker logged the step"
+    until(lambda: [n for n, p in stack.procs.items() if n.startswith("worker") and f"{reference} (instance" in p.log()],
+          "a worker to log the step")  # it logs after the commit the review appeared with
 
 
 @pytest.mark.postgres
@@ -128,7 +128,7 @@ def test_a_step_lost_with_a_killed_worker_is_done_by_another(stack: WorkerStack)
     # overdue instance again and the other worker does the step, once.
     until(lambda: stack.reviews(reference), f"{reference} to reach the credit review after the kill")
     survivor = next(p for n, p in stack.procs.items() if n.startswith("worker") and p is not victim)
-    assert f"{reference} (instance {instance_id}): step done" in survivor.log()
+    until(lambda: f"{reference} (instance {instance_id}): step done" in survivor.log(), "the survivor's log line")
     assert len(stack.reviews(reference)) == 1
     _, trail = stack.api("GET", f"/api/v1/requests/{reference}/audit", "grace")
     opened = [e["after"]["element"] for e in trail["items"] if e["action"] == "task.opened"]
@@ -191,6 +191,8 @@ def test_serve_without_a_broker_runs_the_asynchronous_step_itself_and_stops_on_s
         until(lambda: healthy(embedded.web_port), "serve's /healthz", STARTUP)
         reference = embedded.submit()
         until(lambda: embedded.reviews(reference), f"{reference} to reach the credit review", timeout=15)
-        assert f"{reference} (instance" in serve.log() and "step done" in serve.log()
+        # The step commits before it is logged: wait for the line too.
+        until(lambda: f"{reference} (instance" in serve.log() and "step done" in serve.log(),
+              "serve to log the step", timeout=10)
     finally:
         assert serve.stop() == 0, serve.log()

@@ -242,11 +242,12 @@ def test_an_answer_the_form_refuses_changes_nothing(services: Services) -> None:
 
 
 @pytest.mark.parametrize("bad", [{"name": "", "message_id": "x"}, {"name": "ok", "message_id": "has space"},
+                                 {"name": "ok", "message_id": "x", "key": "REQ-1\x00"},
                                  {"name": "ok", "message_id": "x", "ttl": timedelta(days=400)}])
 def test_a_malformed_message_names_the_field(services: Services, bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed):
-        send_message(IncomingMessage(bad["name"], "REQ-1", {}, bad["message_id"], "bank", ttl=bad.get("ttl")),
-                     services)
+        send_message(IncomingMessage(bad["name"], bad.get("key", "REQ-1"), {}, bad["message_id"], "bank",
+                                     ttl=bad.get("ttl")), services)
 
 
 def test_without_an_answer_the_request_is_closed_after_the_answer_period(services: Services) -> None:

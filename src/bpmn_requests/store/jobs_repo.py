@@ -28,6 +28,8 @@ class SqlIncidents:
         return self.get(int(new_id))
 
     def get(self, incident_id: int) -> Incident:
+        if not 0 < incident_id < 2**31:  # no such row, and the database could not even compare it
+            raise NotFound(f"no incident {incident_id}")
         row = self.session.execute(select(incidents).where(incidents.c.id == incident_id)).first()
         if row is None:
             raise NotFound(f"no incident {incident_id}")

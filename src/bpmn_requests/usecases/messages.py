@@ -59,8 +59,8 @@ def _check(msg: IncomingMessage, services: Services) -> timedelta:
     errors = {}
     if not NAME.match(msg.name or ""):
         errors["name"] = "a message name is 1 to 200 letters, digits, '_', '.', ':' or '-', starting with a letter"
-    if not msg.correlation_key or len(msg.correlation_key) > 200:
-        errors["correlation_key"] = "the correlation key is 1 to 200 characters"
+    if not msg.correlation_key or len(msg.correlation_key) > 200 or not msg.correlation_key.isprintable():
+        errors["correlation_key"] = "the correlation key is 1 to 200 printable characters"
     if not 1 <= len(msg.message_id or "") <= 200 or not all(33 <= ord(c) <= 126 for c in msg.message_id):
         errors["message_id"] = "the message id is 1 to 200 visible ASCII characters without spaces"
     if not isinstance(msg.variables, Mapping):
