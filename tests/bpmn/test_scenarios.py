@@ -181,7 +181,7 @@ def test_a_message_reaches_its_catch_event_after_a_business_error_the_boundary_c
 
 @pytest.mark.parametrize(("messages", "difference"), [
     ({"Event_PaymentReceived": {"payment_reference": "PAY-9", "approved": True}},
-     "message 'payment_received' to Event_PaymentReceived may not set 'approved'"),
+     "variables.approved: message 'payment_received' may not set it at Event_PaymentReceived"),
     ({}, 'stopped at message \'payment_received\' at Event_PaymentReceived: the scenario gives no (more) data '
          'for it; add it under "messages" (or name timer Event_BankWaitOver in "timers")'),
 ])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .calendar import BusinessCalendar, Pause
+from .calendar import BusinessCalendar, Pause, sla_due
 
 WAITING_FOR_CUSTOMER = "awaiting_customer"
 
@@ -51,19 +51,9 @@ class Sla:
         return sum((calendar.between(p.start, min(p.end or until, until)) for p in self.pauses), timedelta(0))
 
     def due_at(self, calendar: BusinessCalendar, share: float = 1.0) -> datetime | None:
-        """When `share` of the target is used up, counting business hours and skipping pauses;
-        None while paused (the clock stands still)."""
-        if self.paused:
-            return None
-        due = calendar.add(self.started_at, self.target_hours * share)
-        for pause in sorted(self.pauses, key=lambda p: p.start):
-            if pause.start >= due:
-                break
-            assert pause.end is not None
-            lost = calendar.between(pause.start, pause.end)
-            if lost:
-                due = calendar.add(due, lost.total_seconds() / 3600)
-        return due
+        """When `share` of the target is used up, counting business hours and skipping pauses; None while a
+        pause that began before then runs (the clock stands still)."""
+        return sla_due(calendar, self.started_at, self.target_hours * share, self.pauses)
 
     def used(self, calendar: BusinessCalendar, now: datetime) -> float:
         """The share of the target used by `now` (1.0 at the due time; more once breached)."""

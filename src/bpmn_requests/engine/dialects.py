@@ -7,9 +7,12 @@ it, when it is due, and free-form properties. This module reads them into one `E
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
+
+from ..domain.errors import ValidationFailed
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -50,6 +53,20 @@ class ElementFacts:
 
     def prop(self, name: str) -> str | None:
         return self.properties.get(name)
+
+    @property
+    def message_form(self) -> str | None:
+        """The Camunda Form a message this element receives is checked by (its `form` property)."""
+        return self.properties.get("form") or self.form_id
+
+    def check_message_variables(self, message: str, variables: Iterable[str]) -> None:
+        """A message checked by no form may set only the variables this element's `variables` property names."""
+        allowed = {v.strip() for v in self.properties.get("variables", "").split(",") if v.strip()}
+        unknown = sorted(set(variables) - allowed)
+        if unknown:
+            takes = ", ".join(sorted(allowed)) if allowed else "no variables"
+            raise ValidationFailed(f"variables.{unknown[0]}: message {message!r} may not set it at "
+                                   f"{self.element_id}, which takes {takes}", field=unknown[0])
 
     @property
     def correlation_key(self) -> str:

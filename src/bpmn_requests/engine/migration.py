@@ -102,7 +102,7 @@ def outline_processes(files: Mapping[str, bytes]) -> dict[str, ProcessOutline]:
             pid = process.get("id", "")
             # A receive task names the form that checks its message in the `form` property.
             elements = {f.element_id: ElementInfo(
-                f.element_id, f.tag, f.name, f.topic, f.form_id or f.prop("form"),
+                f.element_id, f.tag, f.name, f.topic, f.message_form,
                 f.candidate_groups + ((f.assignee,) if f.assignee else ()), None, f.called_element,
                 f.decision_id) for f in facts.values() if f.process_id == pid}
             elements.update({flow.element_id: flow for flow in _flows(process)})

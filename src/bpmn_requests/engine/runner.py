@@ -149,7 +149,7 @@ class Engine:
     def describe(self, bundle: ProcessBundle, process_id: str, state: str) -> Snapshot:
         """What the instance waits for now (tasks, timers, messages, workers), without running anything."""
         workflow = self._restore(bundle, process_id, state)
-        return self._snapshot(bundle, workflow, RunContext(lambda call: {}, ""), [], [], [])
+        return self._snapshot(bundle, workflow, RunContext(lambda call: {}, ""), [], [], [], state=state)
 
     def waiting(self, bundle: ProcessBundle, process_id: str, state: str) -> list[WaitingTask]:
         workflow = self._restore(bundle, process_id, state)
@@ -253,7 +253,8 @@ class Engine:
                            f"or a loop through timers that are already due never waits")
 
     def _snapshot(self, bundle: ProcessBundle, workflow: BpmnWorkflow, ctx: RunContext, statuses: list[str],
-                  trail: list[StepDone], end_events: list[str]) -> Snapshot:
+                  trail: list[StepDone], end_events: list[str], state: str | None = None) -> Snapshot:
+        """What the run left; `state`: the stored state when nothing ran (no need to serialize it again)."""
         waiting = user_tasks(bundle, workflow)
         receivers = subscriptions(bundle, workflow)
         for item in waiting:
@@ -266,7 +267,8 @@ class Engine:
         waiting_timers = timers(workflow)
         pending = [t.task_spec.bpmn_id for t in pending_async(workflow)]
         dues = [t.due_at for t in waiting_timers] + ([ctx.time()] if pending else [])
-        return Snapshot(state=self.serializer.dumps(workflow), completed=workflow.is_completed(), waiting=waiting,
+        return Snapshot(state=state or self.serializer.dumps(workflow), completed=workflow.is_completed(),
+                        waiting=waiting,
                         statuses=statuses, trail=trail, end_event=end_events[-1] if end_events else None,
                         data=self._last_data(workflow), timers=waiting_timers,
                         subscriptions=receivers, pending_async=pending, due_at=min(dues) if dues else None)

@@ -96,17 +96,15 @@ class ScenarioRun:
 
     def _deliver(self, snap: Snapshot, sub: Subscription, data: dict[str, Any]) -> Snapshot:
         facts = self.bundle.element(sub.process_id, sub.element_id)
-        properties = facts.properties if facts is not None else {}
-        form_id = properties.get("form") or (facts.form_id if facts is not None else None)
-        if form_id:
-            variables = self._checked(sub.element_id, form_id, data,
+        if facts is not None and facts.message_form:
+            variables = self._checked(sub.element_id, facts.message_form, data,
                                       self.engine.data(self.bundle, self.process_id, snap.state))
         else:
-            allowed = {v.strip() for v in properties.get("variables", "").split(",") if v.strip()}
-            unknown = sorted(set(data) - allowed)
-            if unknown:
-                raise ScenarioDifference(f"message {sub.message!r} to {sub.element_id} may not set {unknown[0]!r}: "
-                                         f"the element takes {', '.join(sorted(allowed)) or 'no variables'}")
+            try:
+                if facts is not None:
+                    facts.check_message_variables(sub.message, data)
+            except DomainError as exc:
+                raise ScenarioDifference(exc.message) from None
             variables = dict(data)
         return self.engine.deliver(self.bundle, self.process_id, snap.state, sub.element_id, sub.message,
                                    variables, self._ctx())

@@ -151,18 +151,15 @@ def receivable(uow: UnitOfWork, services: Services, instance: InstanceRow, bundl
                subscription: SubscriptionRow, variables: Mapping[str, Any]) -> dict[str, Any]:
     """The variables the receiving element takes from this message, checked; ValidationFailed otherwise."""
     facts = bundle.element(_process_of(bundle, subscription), subscription.element_id)
-    properties = facts.properties if facts else {}
-    form_id = properties.get("form") or (facts.form_id if facts else None)
-    if form_id:
-        form = services.forms(uow.deployments.get(instance.deployment_id)).get(form_id)
+    if facts is not None and facts.message_form:
+        form = services.forms(uow.deployments.get(instance.deployment_id)).get(facts.message_form)
         context = services.engine.data(bundle, instance.process_id, instance.state)
         return dict(validate_submission(form, variables, context=context, today=services.clock.today()))
-    allowed = {v.strip() for v in properties.get("variables", "").split(",") if v.strip()}
-    unknown = sorted(set(variables) - allowed)
-    if unknown:
-        takes = ", ".join(sorted(allowed)) if allowed else "no variables"
-        raise ValidationFailed(f"variables.{unknown[0]}: message {subscription.message!r} may not set it at "
-                               f"{subscription.element_id}, which takes {takes}", field=unknown[0])
+    if facts is not None:
+        facts.check_message_variables(subscription.message, variables)
+    elif variables:
+        raise ValidationFailed(f"message {subscription.message!r} may set no variables at {subscription.element_id}",
+                               field=next(iter(variables)))
     return dict(variables)
 
 
