@@ -77,15 +77,23 @@ class SlaValues(Mapping[str, str]):
                  now: datetime, reminder_share: float):
         self._classification = classification  # a zero-argument callable giving the current classification
         self._submitted_at, self._calendar, self._now, self._share = submitted_at, calendar, now, reminder_share
+        self._cached: tuple[tuple[Any, ...], dict[str, str]] | None = None
 
     def _values(self) -> dict[str, str]:
-        sla = Sla.of(self._classification(), self._submitted_at)
-        if sla is None:
-            return {}
-        running = sla.resume(self._now)
-        due, reminder = running.due_at(self._calendar), running.due_at(self._calendar, self._share)
-        assert due is not None and reminder is not None
-        return {"sla_due_at": due.isoformat(), "sla_reminder_at": reminder.isoformat()}
+        # Every expression of a run sees these values (conditions included): compute them once per SLA state.
+        classification = self._classification() or {}
+        key = (classification.get("sla_hours"), classification.get("started_at"), str(classification.get("pauses")))
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
+        sla = Sla.of(classification, self._submitted_at)
+        values: dict[str, str] = {}
+        if sla is not None:
+            running = sla.resume(self._now)
+            due, reminder = running.due_at(self._calendar), running.due_at(self._calendar, self._share)
+            assert due is not None and reminder is not None
+            values = {"sla_due_at": due.isoformat(), "sla_reminder_at": reminder.isoformat()}
+        self._cached = (key, values)
+        return values
 
     def __getitem__(self, key: str) -> str:
         return self._values()[key]

@@ -73,7 +73,9 @@ def _item(uow: UnitOfWork, record: RequestRecord, task: HumanTask, may_do: bool,
         customer = uow.finance.customer(record.customer_id)
         names[record.customer_id] = customer.name if customer else None
     sla = Sla.of(record.classification, record.submitted_at)
-    due = sla.due_at(calendar) if sla else None
+    # The due time is kept current on the record at every change of status (lifecycle.track_sla); only
+    # the share used moves with the clock.
+    due = _when((record.classification or {}).get("due_at")) if sla else None
     used = round(sla.used(calendar, now) * 100) if sla else None
     return InboxItem(task, record.customer_id, names[record.customer_id], record.submitted_at, due,
                      sla.target_hours if sla else None, due is not None and due < now, used,
